@@ -1,0 +1,251 @@
+"""The ``harvester`` command: manage sources, run harvests, query and export the catalog, serve the site."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from harvester.context import Context, validate_source_id
+from harvester.model import Job, JobStatus, Source
+from harvester.settings import load_settings
+
+
+class Obj:
+    """Lazily opened Context for the command being run."""
+
+    def __init__(self, config: str | None) -> None:
+        self.config = config
+        self._ctx: Context | None = None
+
+    @property
+    def ctx(self) -> Context:
+        if self._ctx is None:
+            self._ctx = Context(load_settings(self.config))
+        return self._ctx
+
+    def close(self) -> None:
+        if self._ctx is not None:
+            self._ctx.close()
+
+
+config_option = click.option("--config", "config", envvar="HARVESTER_CONFIG", default=None,
+                             help="Config file (TOML). Default: ./harvester.toml; env HARVESTER_CONFIG.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@config_option
+@click.version_option(package_name="harvester")
+@click.pass_context
+def main(click_ctx: click.Context, config: str | None) -> None:
+    """Harvest government data portals into one DCAT-AP 3 catalog, and serve it."""
+    click_ctx.obj = Obj(config)
+    click_ctx.call_on_close(click_ctx.obj.close)
+
+
+def _ctx(click_ctx: click.Context, config: str | None) -> Context:
+    obj: Obj = click_ctx.obj
+    if config:
+        obj.config = config
+    return obj.ctx
+
+
+# --- sources -----------------------------------------------------------------------------------
+@main.group()
+def source() -> None:
+    """Manage harvest sources."""
+
+
+@source.command("add")
+@click.argument("source_id")
+@click.option("--type", "type_", required=True, help="Source type, e.g. ckan.")
+@click.option("--url", required=True, help="The portal's base URL.")
+@click.option("--title", default="", help="Display name of the portal.")
+@click.option("--schedule", default=None, help="Cron expression, e.g. '0 3 * * *'.")
+@click.option("--mapping", default=None, help="Mapping name or YAML file (default: the type's own).")
+@config_option
+@click.pass_context
+def source_add(click_ctx: click.Context, source_id: str, type_: str, url: str, title: str,
+               schedule: str | None, mapping: str | None, config: str | None) -> None:
+    """Add (or update) a source kept in state.db."""
+    from harvester.sources import source_type
+
+    ctx = _ctx(click_ctx, config)
+    try:
+        validate_source_id(source_id)
+        source_type(type_)
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"--url must be an http(s) URL, not {url!r}")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    if any(s.id == source_id and s.origin == "config" for s in ctx.sources()):
+        raise click.ClickException(f"source {source_id!r} is declared in the config file; edit it there")
+    ctx.state.save_source(Source(source_id, type_, url, title, schedule, mapping))
+    click.echo(f"source {source_id} saved")
+
+
+@source.command("list")
+@config_option
+@click.pass_context
+def source_list(click_ctx: click.Context, config: str | None) -> None:
+    """List sources with their dataset counts."""
+    ctx = _ctx(click_ctx, config)
+    counts = ctx.state.record_counts()
+    rows = [(s.id, s.type, s.url, str(counts.get(s.id, 0)), "yes" if s.enabled else "no", s.origin)
+            for s in ctx.sources()]
+    _table(("id", "type", "url", "datasets", "enabled", "from"), rows)
+
+
+@source.command("show")
+@click.argument("source_id")
+@config_option
+@click.pass_context
+def source_show(click_ctx: click.Context, source_id: str, config: str | None) -> None:
+    """Show one source and its last jobs."""
+    ctx = _ctx(click_ctx, config)
+    s = _source(ctx, source_id)
+    for name in ("id", "type", "url", "title", "schedule", "mapping", "enabled", "origin"):
+        click.echo(f"{name:9} {getattr(s, name)}")
+    click.echo(f"datasets  {ctx.state.record_count(s.id)}")
+    _jobs_table(ctx.state.jobs(s.id, limit=5))
+
+
+@source.command("remove")
+@click.argument("source_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@config_option
+@click.pass_context
+def source_remove(click_ctx: click.Context, source_id: str, yes: bool, config: str | None) -> None:
+    """Remove a source and every dataset harvested from it."""
+    ctx = _ctx(click_ctx, config)
+    s = _source(ctx, source_id)
+    if s.origin == "config":
+        raise click.ClickException(f"source {source_id!r} is declared in the config file; remove it there")
+    if not yes:
+        click.confirm(f"Remove {source_id} and its {ctx.state.record_count(source_id)} datasets?", abort=True)
+    graphs = [g for g, _ in ctx.store.iter_graphs(ctx.iris.graph_prefix(source_id))]
+    ctx.store.drop_graphs(graphs + [ctx.iris.source_graph(source_id)])
+    ctx.index.delete_source(source_id)
+    ctx.index.commit()
+    ctx.state.remove_source(source_id)
+    click.echo(f"source {source_id} removed ({len(graphs)} datasets)")
+
+
+def _source(ctx: Context, source_id: str) -> Source:
+    try:
+        return ctx.source(source_id)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from exc
+
+
+# --- harvesting --------------------------------------------------------------------------------
+@main.command()
+@click.argument("source_ids", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Harvest every enabled source.")
+@click.option("--full", is_flag=True, help="Ignore change markers: fetch and compare every record.")
+@click.option("--confirm-deletions", is_flag=True, help="Delete records gone from the portal even past the guard.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@config_option
+@click.pass_context
+def harvest(click_ctx: click.Context, source_ids: tuple[str, ...], all_: bool, full: bool,
+            confirm_deletions: bool, quiet: bool, config: str | None) -> None:
+    """Harvest sources now and print each job's report; exit 1 if a job failed."""
+    from harvester.jobs import run_job
+
+    ctx = _ctx(click_ctx, config)
+    if not source_ids and not all_:
+        raise click.UsageError("name one or more sources, or --all")
+    sources = [s for s in ctx.sources() if s.enabled] if all_ else [_source(ctx, i) for i in source_ids]
+    failed = False
+    for s in sources:
+        with _ProgressBar(s.id, quiet) as bar:
+            job = run_job(ctx, s, full=full, progress=bar.update, confirm_deletions=confirm_deletions)
+        print_job_report(job)
+        failed |= job.status in (JobStatus.FAILED, JobStatus.NEEDS_CONFIRMATION)
+    if failed:
+        sys.exit(1)
+
+
+class _ProgressBar:
+    def __init__(self, label: str, quiet: bool) -> None:
+        self.label, self.quiet, self.bar = label, quiet, None
+
+    def __enter__(self) -> _ProgressBar:
+        if not self.quiet:
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc=self.label, unit=" datasets", file=sys.stderr, dynamic_ncols=True)
+        return self
+
+    def update(self, job: Job, total: int | None) -> None:
+        if self.bar is not None:
+            if total and self.bar.total != total:
+                self.bar.total = total
+            self.bar.n = job.counts.seen
+            self.bar.set_postfix(added=job.counts.added, updated=job.counts.updated,
+                                 failed=job.counts.failed, refresh=False)
+            self.bar.refresh()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def print_job_report(job: Job) -> None:
+    c = job.counts
+    click.echo(f"job {job.id} [{job.source_id}] {job.status.value} in {job.duration or 0:.1f} s: "
+               f"added {c.added}, updated {c.updated}, unchanged {c.unchanged}, deleted {c.deleted}, "
+               f"failed {c.failed}")
+    if job.message:
+        click.echo(f"  {job.message}")
+    for error in job.errors[:20]:
+        where = f" {error.remote_id}" if error.remote_id else ""
+        click.echo(f"  [{error.stage.value}]{where}: {error.message}")
+    if len(job.errors) > 20:
+        click.echo(f"  … {len(job.errors) - 20} more errors: harvester jobs --show {job.id}")
+
+
+@main.command()
+@click.option("--source", "source_id", default=None, help="Only this source's jobs.")
+@click.option("--show", "job_id", type=int, default=None, help="One job's full report with its errors.")
+@click.option("--limit", default=20, show_default=True, help="How many jobs.")
+@config_option
+@click.pass_context
+def jobs(click_ctx: click.Context, source_id: str | None, job_id: int | None, limit: int, config: str | None) -> None:
+    """Job history."""
+    ctx = _ctx(click_ctx, config)
+    if job_id is not None:
+        job = ctx.state.job(job_id)
+        if job is None:
+            raise click.ClickException(f"no job {job_id}")
+        print_job_report(job)
+        return
+    _jobs_table(ctx.state.jobs(source_id, limit))
+
+
+def _jobs_table(jobs_: list[Job]) -> None:
+    _table(("job", "source", "status", "started", "seconds", "added", "updated", "unchanged", "deleted", "failed"),
+           [(str(j.id), j.source_id, j.status.value, f"{j.started:%Y-%m-%d %H:%M:%S}", f"{j.duration or 0:.1f}",
+             str(j.counts.added), str(j.counts.updated), str(j.counts.unchanged), str(j.counts.deleted),
+             str(j.counts.failed)) for j in jobs_])
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max([len(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    for row in rows:
+        click.echo("  ".join(c + " " * (w - _width(c)) for c, w in zip(row, widths)))
+
+
+def _width(text: str) -> int:
+    return sum(2 if "\u2e80" <= ch <= "\ufaff" else 1 for ch in text)
+
+
+from harvester.cli_catalog import register  # noqa: E402  (the catalog commands live in their own module)
+
+register(main)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Running one harvest job: gather → fetch → map → check → store → index, in batches, with counts and errors.
+
+Records stream through in batches of ``harvest.batch_size``: memory stays flat whatever the portal's size.
+Per batch the order is store → index → state, so after a crash the state is never ahead of the store or
+the index (a record written but not yet noted is simply written again next time). One bad record fails
+alone; a failed gather fails the job and deletes nothing; records gone from a complete listing are
+deleted only while they are fewer than ``harvest.delete_guard`` of the source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import traceback
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Callable
+
+import orjson
+
+from harvester.context import Context
+from harvester.dcat.rdf import term
+from harvester.dcat.record import catalog_record_triples, source_catalog_triples
+from harvester.errors import FetchError, GatherError, MappingError
+from harvester.http import PoliteClient
+from harvester.index.docs import doc_from_triples
+from harvester.mapping.emitters import MapContext, slug
+from harvester.model import DatasetDoc, Job, JobStatus, Outcome, RecordError, RemoteRef, Source, Stage
+from harvester.sources import SourceType, open_source
+from harvester.state import StoredRecord, utcnow
+from harvester.store import GraphWrite, StoreError
+from harvester.store.oxigraph import RecordDataError
+
+log = logging.getLogger(__name__)
+_MODIFIED = term("dct:modified")
+Progress = Callable[[Job, int | None], None]
+
+
+@dataclass
+class _Written:
+    ref: RemoteRef
+    key: str
+    hash: str
+    write: GraphWrite
+    doc: DatasetDoc | None
+    outcome: Outcome
+
+
+@dataclass
+class _Batch:
+    written: list[_Written] = field(default_factory=list)
+    seen_known: list[str] = field(default_factory=list)  # unchanged or failed records already stored
+    marker_updates: list[StoredRecord] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+
+
+class JobRunner:
+    def __init__(self, ctx: Context, source: Source, full: bool = False, progress: Progress | None = None,
+                 confirm_deletions: bool = False) -> None:
+        self.ctx = ctx
+        self.source = source
+        self.full = full
+        self.progress = progress
+        self.confirm_deletions = confirm_deletions
+        self.client = PoliteClient.from_settings(ctx.settings)
+
+    def run(self) -> Job:
+        last_good = None if self.full else self.ctx.state.last_good_job(self.source.id)
+        since = last_good.started - timedelta(seconds=self.ctx.settings["harvest.overlap_seconds"]) \
+            if last_good else None
+        job = self.ctx.state.start_job(self.source.id, incremental=since is not None)
+        complete = False
+        try:
+            src = open_source(self.source, self.client, self.ctx.settings)
+            self._write_source_catalog()
+            self._gather_all(job, src, since)
+            complete = True
+            self._delete_unlisted(job)
+        except (GatherError, FetchError) as exc:
+            self._fail(job, f"gather failed, nothing deleted: {exc}", Stage.GATHER)
+        except StoreError as exc:
+            self._fail(job, f"store write failed: {exc}", Stage.STORE)
+        except Exception as exc:  # noqa: BLE001 - the job must end with a status, whatever broke
+            log.exception("job %s crashed", job.id)
+            self._fail(job, f"unexpected error: {exc!r}", Stage.GATHER)
+            job.errors.append(RecordError(Stage.GATHER, traceback.format_exc(limit=5)))
+        finally:
+            self.client.close()
+        if job.status == JobStatus.RUNNING:
+            job.status = JobStatus.PARTIAL if job.counts.failed else JobStatus.SUCCEEDED
+        self.ctx.state.add_errors(job.id, job.errors[-1:] if job.status == JobStatus.FAILED else [])
+        self.ctx.state.finish_job(job, gather_complete=complete)
+        log.info("job %s %s: %s", job.id, job.status.value, job.counts)
+        return job
+
+    def _fail(self, job: Job, message: str, stage: Stage) -> None:
+        job.status = JobStatus.FAILED
+        job.message = message
+        job.errors.append(RecordError(stage, message))
+
+    def _write_source_catalog(self) -> None:
+        iris = self.ctx.iris
+        triples = source_catalog_triples(iris, self.source, self.ctx.settings["web.title"])
+        self.ctx.store.replace_graphs([GraphWrite(iris.source_graph(self.source.id), triples)])
+
+    # --- batches -------------------------------------------------------------------------------
+    def _gather_all(self, job: Job, src: SourceType, since: Any) -> None:
+        refs: list[RemoteRef] = []
+        size = int(self.ctx.settings["harvest.batch_size"])
+        for ref in src.gather(since):
+            refs.append(ref)
+            if len(refs) >= size:
+                self._process(job, src, refs)
+                refs = []
+        self._process(job, src, refs)
+
+    def _process(self, job: Job, src: SourceType, refs: list[RemoteRef]) -> None:
+        if not refs:
+            return
+        known = self.ctx.state.records_by_remote_id(self.source.id, [r.remote_id for r in refs])
+        batch = _Batch()
+        for ref in refs:
+            self._one(job, src, ref, known.get(ref.remote_id), batch)
+        self._commit(job, batch)
+        if self.progress:
+            self.progress(job, getattr(src, "expected_total", None))
+
+    def _one(self, job: Job, src: SourceType, ref: RemoteRef, known: StoredRecord | None, batch: _Batch) -> None:
+        if known and not self.full and ref.changed_marker and ref.changed_marker == known.marker:
+            batch.seen_known.append(ref.remote_id)
+            job.counts.count(Outcome.UNCHANGED)
+            return
+        stage = Stage.FETCH
+        try:
+            payload = src.fetch(ref)
+            stage = Stage.MAP
+            content_hash = _content_hash(payload, src.mapping.digest)
+            if known and known.hash == content_hash:
+                batch.seen_known.append(ref.remote_id)
+                batch.marker_updates.append(StoredRecord(ref.remote_id, known.key, known.hash,
+                                                         src.mapping.change_marker(payload)))
+                job.counts.count(Outcome.UNCHANGED)
+                return
+            batch.written.append(self._map(src, ref, payload, content_hash, known))
+        except (MappingError, FetchError) as exc:
+            self._record_failed(job, batch, ref, known, stage, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a broken record fails alone, whatever broke
+            self._record_failed(job, batch, ref, known, stage, f"unexpected {type(exc).__name__}: {exc}")
+
+    def _record_failed(self, job: Job, batch: _Batch, ref: RemoteRef, known: StoredRecord | None,
+                       stage: Stage, message: str) -> None:
+        job.counts.count(Outcome.FAILED)
+        batch.errors.append(RecordError(stage, message, ref.remote_id, ref.url))
+        if known:  # the last good version stays stored and is not deleted as unlisted
+            batch.seen_known.append(ref.remote_id)
+
+    def _map(self, src: SourceType, ref: RemoteRef, payload: Any, content_hash: str,
+             known: StoredRecord | None) -> _Written:
+        iris = self.ctx.iris
+        key = known.key if known else slug(ref.remote_id)
+        mctx = MapContext(iris.base, self.source.id, key, iris.dataset(self.source.id, key),
+                          lang=str(self.source.options.get("language", "zh")))
+        src.mapping.apply(payload, mctx)
+        original = src.original_url(ref, payload)
+        modified = next((t.o for t in mctx.triples if t.p == _MODIFIED and t.s == f"<{mctx.dataset}>"), None)
+        triples = mctx.triples + catalog_record_triples(iris, self.source, key, original, utcnow(), content_hash,
+                                                        modified)
+        doc = doc_from_triples(self.source.id, key, triples)
+        ref = RemoteRef(ref.remote_id, src.mapping.change_marker(payload) or ref.changed_marker, original)
+        return _Written(ref, key, content_hash, GraphWrite(iris.graph(self.source.id, key), triples), doc,
+                        Outcome.UPDATED if known else Outcome.ADDED)
+
+    def _commit(self, job: Job, batch: _Batch) -> None:
+        written = self._store_writes(job, batch)
+        docs = [w.doc for w in written if w.doc is not None]
+        if docs:
+            self.ctx.index.upsert(docs)
+            self.ctx.index.commit()
+        state = self.ctx.state
+        state.save_records(self.source.id, job.id, [StoredRecord(w.ref.remote_id, w.key, w.hash,
+                                                                 w.ref.changed_marker) for w in written])
+        state.save_records(self.source.id, job.id, batch.marker_updates)
+        state.touch_records(self.source.id, job.id, batch.seen_known)
+        for w in written:
+            job.counts.count(w.outcome)
+        job.errors.extend(batch.errors)
+        state.add_errors(job.id, batch.errors)
+        state.save_progress(job)
+
+    def _store_writes(self, job: Job, batch: _Batch) -> list[_Written]:
+        """Write the batch in one transaction; if the store refuses its data, record by record."""
+        try:
+            self.ctx.store.replace_graphs([w.write for w in batch.written])
+            return batch.written
+        except RecordDataError:
+            pass
+        ok = []
+        for w in batch.written:
+            try:
+                self.ctx.store.replace_graphs([w.write])
+                ok.append(w)
+            except RecordDataError as exc:
+                self._record_failed(job, batch, w.ref, None, Stage.STORE, f"the store refused the record: {exc}")
+        return ok
+
+    # --- deletions -------------------------------------------------------------------------------
+    def _delete_unlisted(self, job: Job) -> None:
+        state = self.ctx.state
+        unseen = state.unseen_records(self.source.id, job.id)
+        if not unseen:
+            return
+        total = state.record_count(self.source.id)
+        share = len(unseen) / max(total, 1)
+        guard = float(self.ctx.settings["harvest.delete_guard"])
+        if share > guard and not self.confirm_deletions:
+            state.save_pending_deletions(job.id, unseen)
+            job.status = JobStatus.NEEDS_CONFIRMATION
+            job.message = (f"{len(unseen)} of {total} datasets ({share:.0%}) are gone from the portal, more "
+                           f"than the {guard:.0%} guard: nothing was deleted. Confirm with "
+                           f"'harvester harvest {self.source.id} --confirm-deletions'.")
+            return
+        self.delete_records(job, unseen)
+
+    def delete_records(self, job: Job, records: list[StoredRecord]) -> None:
+        iris = self.ctx.iris
+        self.ctx.store.drop_graphs([iris.graph(self.source.id, r.key) for r in records])
+        self.ctx.index.delete([f"{self.source.id}/{r.key}" for r in records])
+        self.ctx.index.commit()
+        self.ctx.state.delete_records(self.source.id, [r.remote_id for r in records])
+        job.counts.count(Outcome.DELETED, len(records))
+
+
+def _content_hash(payload: Any, mapping_digest: str) -> str:
+    try:
+        body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson refuses integers past 64 bits
+        body = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha1(body + mapping_digest.encode()).hexdigest()
+
+
+def run_job(ctx: Context, source: Source, full: bool = False, progress: Progress | None = None,
+            confirm_deletions: bool = False) -> Job:
+    return JobRunner(ctx, source, full, progress, confirm_deletions).run()

@@ -1,0 +1,79 @@
+"""The triple store behind the catalog, reached only through the TripleStore protocol.
+
+``open_store(url)`` picks the backend from the URL scheme: ``oxigraph:PATH`` is the embedded store
+(harvester.store.oxigraph). Remote SPARQL 1.1 servers plug in here under ``sparql+http(s)://``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import IO, Iterator, Protocol, Sequence
+
+from harvester.dcat.rdf import Triple
+from harvester.errors import HarvestError
+
+
+class StoreError(HarvestError):
+    """A read or write of the triple store failed; nothing of the failed write is visible."""
+
+
+class QueryTimeout(StoreError):
+    """A query ran past its time limit."""
+
+
+@dataclass(frozen=True)
+class GraphWrite:
+    """The whole new content of one record's named graph."""
+
+    graph: str  # IRI, without angle brackets
+    triples: Sequence[Triple]
+
+
+@dataclass
+class QueryAnswer:
+    """A SPARQL answer serialised in the requested results format, with the limits that cut it."""
+
+    body: bytes
+    content_type: str
+    rows: int = 0
+    truncated_by_rows: bool = False
+    truncated_by_time: bool = False
+
+
+class TripleStore(Protocol):
+    def replace_graphs(self, writes: Sequence[GraphWrite]) -> None:
+        """Atomically replace (or create) each graph with its new triples: all of them or none."""
+
+    def drop_graphs(self, graphs: Sequence[str]) -> None:
+        """Atomically remove these named graphs."""
+
+    def graph_triples(self, graph: str) -> list[Triple]:
+        """The triples of one named graph, in N-Triples term syntax."""
+
+    def has_graph(self, graph: str) -> bool: ...
+
+    def iter_graphs(self, prefix: str) -> Iterator[tuple[str, list[Triple]]]:
+        """Every named graph whose IRI starts with prefix, with its triples (streamed)."""
+
+    def select(self, sparql: str) -> list[dict[str, str]]:
+        """Run a SELECT over the union graph; rows of variable → N-Triples term (trusted internal queries)."""
+
+    def query(self, sparql: str, accept: str, max_rows: int, timeout: float) -> QueryAnswer:
+        """Run a user's query over the union graph, with row and time limits, serialised for ``accept``."""
+
+    def export(self, out: IO[bytes], fmt: str) -> None:
+        """Write the whole store as N-Quads ('nq'), Turtle of the union graph ('ttl') or JSON-LD ('jsonld')."""
+
+    def count_graphs(self, prefix: str) -> int: ...
+
+    def size_on_disk(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def open_store(url: str) -> TripleStore:
+    if url.startswith("oxigraph:"):
+        from harvester.store.oxigraph import OxigraphStore
+
+        return OxigraphStore(url.removeprefix("oxigraph:") or None)
+    raise ValueError(f"unsupported store URL {url!r}: expected 'oxigraph:PATH'")

@@ -1,0 +1,180 @@
+"""The embedded triple store: pyoxigraph on disk, one named graph per harvested record.
+
+Writes are one transaction per batch: new graphs by ``Store.load`` (N-Quads, transactional), existing
+graphs by one SPARQL UPDATE ``DROP GRAPH …; INSERT DATA {…}`` (transactional), so a crash never leaves a
+half-replaced record. Only one process may open the store for writing (``harvester serve`` runs web,
+scheduler and harvests in one process).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+from pathlib import Path
+from typing import IO, Iterator, Sequence
+
+import pyoxigraph as ox
+
+from harvester.dcat.rdf import Triple, to_nquads, to_ntriples
+from harvester.store import GraphWrite, QueryAnswer, QueryTimeout, StoreError
+from harvester.store.results import GRAPH_FORMATS, SELECT_FORMATS, negotiate, serialize_ask, serialize_select
+
+_RDF_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
+_EXPORT_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD,
+                   "trig": ox.RdfFormat.TRIG}
+
+
+class RecordDataError(StoreError):
+    """The store refused the data of a write (e.g. an IRI it finds invalid): retry record by record."""
+
+
+class OxigraphStore:
+    def __init__(self, path: str | None) -> None:
+        self.path = Path(path) if path else None
+        try:
+            self._store = ox.Store(str(self.path)) if self.path else ox.Store()
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+        # public queries run in worker threads so that a slow one can be abandoned at its time limit
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="sparql")
+        self._write_lock = threading.Lock()
+
+    # --- writes ----------------------------------------------------------------------------------
+    def replace_graphs(self, writes: Sequence[GraphWrite]) -> None:
+        if not writes:
+            return
+        with self._write_lock:
+            exists = [self.has_graph(w.graph) for w in writes]
+            new = [w for w, e in zip(writes, exists) if not e]
+            old = [w for w, e in zip(writes, exists) if e]
+            try:
+                if new:
+                    data = "".join(to_nquads(w.triples, f"<{w.graph}>") for w in new)
+                    self._store.load(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+                if old:
+                    self._store.update(_replace_update(old))
+            except SyntaxError as exc:
+                raise RecordDataError(str(exc)) from exc
+            except OSError as exc:
+                raise StoreError(f"store write failed: {exc}") from exc
+
+    def drop_graphs(self, graphs: Sequence[str]) -> None:
+        if not graphs:
+            return
+        with self._write_lock:
+            try:
+                self._store.update(";\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
+            except (OSError, SyntaxError) as exc:
+                raise StoreError(f"store delete failed: {exc}") from exc
+
+    # --- reads -----------------------------------------------------------------------------------
+    def has_graph(self, graph: str) -> bool:
+        return bool(self._store.contains_named_graph(ox.NamedNode(graph)))
+
+    def graph_triples(self, graph: str) -> list[Triple]:
+        quads = self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+        return [Triple(str(q.subject), str(q.predicate), str(q.object)) for q in quads]
+
+    def iter_graphs(self, prefix: str) -> Iterator[tuple[str, list[Triple]]]:
+        for graph in self._store.named_graphs():
+            name = getattr(graph, "value", "")
+            if name.startswith(prefix):
+                yield name, self.graph_triples(name)
+
+    def count_graphs(self, prefix: str) -> int:
+        return sum(1 for g in self._store.named_graphs() if getattr(g, "value", "").startswith(prefix))
+
+    def select(self, sparql: str) -> list[dict[str, str]]:
+        try:
+            solutions = self._store.query(sparql, use_default_graph_as_union=True)
+        except (SyntaxError, OSError) as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+        names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+        return [{n: str(s[n]) for n in names if s[n] is not None} for s in solutions]  # type: ignore[union-attr]
+
+    def query(self, sparql: str, accept: str, max_rows: int, timeout: float) -> QueryAnswer:
+        """Run a user's query; SyntaxError for a bad query, QueryTimeout past ``timeout`` seconds."""
+        future = self._pool.submit(_run_limited, self._store.query, sparql, accept, max_rows, time.monotonic() + timeout)
+        try:
+            return future.result(timeout=timeout + 0.5)
+        except concurrent.futures.TimeoutError as exc:
+            raise QueryTimeout(f"the query ran longer than {timeout:g} s") from exc
+
+    def export(self, out: IO[bytes], fmt: str) -> None:
+        if fmt not in _EXPORT_FORMATS:
+            raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(_EXPORT_FORMATS)}")
+        if fmt in ("nq", "trig"):
+            self._store.dump(out, format=_EXPORT_FORMATS[fmt])
+        else:
+            quads = self._store.quads_for_pattern(None, None, None, None)
+            ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in quads), out,
+                         format=_EXPORT_FORMATS[fmt])
+
+    def size_on_disk(self) -> int:
+        if not self.path or not self.path.exists():
+            return 0
+        return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+
+    def flush(self) -> None:
+        self._store.flush()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            self._store.flush()
+        except OSError:
+            pass
+        del self._store
+
+
+def _replace_update(writes: Sequence[GraphWrite]) -> str:
+    drops = "".join(f"DROP SILENT GRAPH <{w.graph}> ;\n" for w in writes)
+    body = "".join(f"GRAPH <{w.graph}> {{\n{to_ntriples(w.triples)}}}\n" for w in writes)
+    return f"{drops}INSERT DATA {{\n{body}}}"
+
+
+def _run_limited(query_fn, sparql: str, accept: str, max_rows: int, deadline: float) -> QueryAnswer:  # type: ignore[no-untyped-def]
+    result = query_fn(sparql, use_default_graph_as_union=True)
+    if isinstance(result, ox.QueryBoolean):
+        media = negotiate(accept, SELECT_FORMATS, "application/sparql-results+json")
+        return QueryAnswer(serialize_ask(bool(result), media), media, rows=1)
+    if isinstance(result, ox.QuerySolutions):
+        media = negotiate(accept, SELECT_FORMATS, "application/sparql-results+json")
+        names = [v.value for v in result.variables]
+        rows, cut_rows, cut_time = [], False, False
+        for solution in result:
+            if len(rows) >= max_rows:
+                cut_rows = True
+                break
+            if time.monotonic() > deadline:
+                cut_time = True
+                break
+            rows.append([solution[n] for n in names])
+        body = serialize_select(names, rows, media)
+        return QueryAnswer(body, _content_type(media), len(rows), cut_rows, cut_time)
+    media = negotiate(accept, GRAPH_FORMATS, "text/turtle")
+    triples, cut_rows, cut_time = [], False, False
+    for triple in result:
+        if len(triples) >= max_rows:
+            cut_rows = True
+            break
+        if time.monotonic() > deadline:
+            cut_time = True
+            break
+        triples.append(triple)
+    body = ox.serialize(triples, format=_RDF_FORMATS[media]) or b""
+    return QueryAnswer(body, _content_type(media), len(triples), cut_rows, cut_time)
+
+
+def _content_type(media: str) -> str:
+    if media in ("application/json",):
+        media = "application/sparql-results+json"
+    if media in ("application/xml",):
+        media = "application/sparql-results+xml"
+    return media + ("; charset=utf-8" if not media.endswith("xml") else "")
