@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import queue
+import threading
 import traceback
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -55,6 +57,40 @@ class _Batch:
     errors: list[RecordError] = field(default_factory=list)
 
 
+class _BatchWriter:
+    """Writes batches in a thread of its own while the next batch is mapped (store writes release the
+    GIL). At most one batch waits; the first error is raised again in the mapping thread."""
+
+    def __init__(self, commit: Callable[[_Batch], None]) -> None:
+        self._commit = commit
+        self._queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="batch-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._commit(batch)
+                except BaseException as exc:  # noqa: BLE001 - handed to the mapping thread
+                    self._error = exc
+
+    def submit(self, batch: _Batch) -> None:
+        self._raise()
+        self._queue.put(batch)
+
+    def close(self) -> None:
+        """Wait for the batches in flight; raise the writer's error if it had one."""
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
 class JobRunner:
     def __init__(self, ctx: Context, source: Source, full: bool = False, progress: Progress | None = None,
                  confirm_deletions: bool = False) -> None:
@@ -64,6 +100,7 @@ class JobRunner:
         self.progress = progress
         self.confirm_deletions = confirm_deletions
         self.client = PoliteClient.from_settings(ctx.settings)
+        self._lock = threading.Lock()  # job counts and errors change in both threads
 
     def run(self) -> Job:
         last_good = None if self.full else self.ctx.state.last_good_job(self.source.id)
@@ -108,28 +145,34 @@ class JobRunner:
     def _gather_all(self, job: Job, src: SourceType, since: Any) -> None:
         refs: list[RemoteRef] = []
         size = int(self.ctx.settings["harvest.batch_size"])
-        for ref in src.gather(since):
-            refs.append(ref)
-            if len(refs) >= size:
-                self._process(job, src, refs)
-                refs = []
-        self._process(job, src, refs)
+        writer = _BatchWriter(lambda batch: self._commit(job, src, batch))
+        try:
+            for ref in src.gather(since):
+                refs.append(ref)
+                if len(refs) >= size:
+                    writer.submit(self._process(job, src, refs))
+                    refs = []
+            writer.submit(self._process(job, src, refs))
+        finally:
+            writer.close()
 
-    def _process(self, job: Job, src: SourceType, refs: list[RemoteRef]) -> None:
-        if not refs:
-            return
-        known = self.ctx.state.records_by_remote_id(self.source.id, [r.remote_id for r in refs])
+    def _process(self, job: Job, src: SourceType, refs: list[RemoteRef]) -> _Batch:
         batch = _Batch()
+        if not refs:
+            return batch
+        known = self.ctx.state.records_by_remote_id(self.source.id, [r.remote_id for r in refs])
         for ref in refs:
             self._one(job, src, ref, known.get(ref.remote_id), batch)
-        self._commit(job, batch)
-        if self.progress:
-            self.progress(job, getattr(src, "expected_total", None))
+        return batch
+
+    def _count(self, job: Job, outcome: Outcome, n: int = 1) -> None:
+        with self._lock:
+            job.counts.count(outcome, n)
 
     def _one(self, job: Job, src: SourceType, ref: RemoteRef, known: StoredRecord | None, batch: _Batch) -> None:
         if known and not self.full and ref.changed_marker and ref.changed_marker == known.marker:
             batch.seen_known.append(ref.remote_id)
-            job.counts.count(Outcome.UNCHANGED)
+            self._count(job, Outcome.UNCHANGED)
             return
         stage = Stage.FETCH
         try:
@@ -140,7 +183,7 @@ class JobRunner:
                 batch.seen_known.append(ref.remote_id)
                 batch.marker_updates.append(StoredRecord(ref.remote_id, known.key, known.hash,
                                                          src.mapping.change_marker(payload)))
-                job.counts.count(Outcome.UNCHANGED)
+                self._count(job, Outcome.UNCHANGED)
                 return
             batch.written.append(self._map(src, ref, payload, content_hash, known))
         except (MappingError, FetchError) as exc:
@@ -150,7 +193,7 @@ class JobRunner:
 
     def _record_failed(self, job: Job, batch: _Batch, ref: RemoteRef, known: StoredRecord | None,
                        stage: Stage, message: str) -> None:
-        job.counts.count(Outcome.FAILED)
+        self._count(job, Outcome.FAILED)
         batch.errors.append(RecordError(stage, message, ref.remote_id, ref.url))
         if known:  # the last good version stays stored and is not deleted as unlisted
             batch.seen_known.append(ref.remote_id)
@@ -171,7 +214,8 @@ class JobRunner:
         return _Written(ref, key, content_hash, GraphWrite(iris.graph(self.source.id, key), triples), doc,
                         Outcome.UPDATED if known else Outcome.ADDED)
 
-    def _commit(self, job: Job, batch: _Batch) -> None:
+    def _commit(self, job: Job, src: SourceType, batch: _Batch) -> None:
+        """Store → index → state, in the writer thread (see the module docstring for why this order)."""
         written = self._store_writes(job, batch)
         docs = [w.doc for w in written if w.doc is not None]
         if docs:
@@ -182,11 +226,14 @@ class JobRunner:
                                                                  w.ref.changed_marker) for w in written])
         state.save_records(self.source.id, job.id, batch.marker_updates)
         state.touch_records(self.source.id, job.id, batch.seen_known)
-        for w in written:
-            job.counts.count(w.outcome)
-        job.errors.extend(batch.errors)
+        with self._lock:
+            for w in written:
+                job.counts.count(w.outcome)
+            job.errors.extend(batch.errors)
         state.add_errors(job.id, batch.errors)
         state.save_progress(job)
+        if self.progress:
+            self.progress(job, getattr(src, "expected_total", None))
 
     def _store_writes(self, job: Job, batch: _Batch) -> list[_Written]:
         """Write the batch in one transaction; if the store refuses its data, record by record."""
@@ -201,6 +248,8 @@ class JobRunner:
                 self.ctx.store.replace_graphs([w.write])
                 ok.append(w)
             except RecordDataError as exc:
+                if w.outcome == Outcome.ADDED:  # clear what the refused bulk load may have left
+                    self.ctx.store.drop_graphs([w.write.graph])
                 self._record_failed(job, batch, w.ref, None, Stage.STORE, f"the store refused the record: {exc}")
         return ok
 

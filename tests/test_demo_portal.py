@@ -332,3 +332,20 @@ def test_large_portal_serves_any_page_without_generating_everything() -> None:
 def test_main_reads_its_options() -> None:
     arguments = parse_arguments(["--datasets", "1000", "--port", "0", "--seed", "9"])
     assert (arguments.datasets, arguments.port, arguments.seed) == (1000, 0, 9)
+
+
+def test_package_search_returns_only_the_fields_named_by_fl() -> None:
+    with serve(DemoPortal(size=5)) as running:
+        reply = requests.get(f"{running.url}/api/3/action/package_search",
+                             params={"fl": "id,metadata_modified", "rows": 5}, timeout=5).json()
+    assert [sorted(p) for p in reply["result"]["results"]] == [["id", "metadata_modified"]] * 5
+
+
+def test_listing_fields_agree_with_the_full_package() -> None:
+    portal = DemoPortal(size=40)
+    portal.edit([3])
+    portal.add(1)
+    for index in (0, 3, 17, 40):
+        full = portal.package(index)
+        assert portal.fields(index, ["id", "name", "metadata_modified"]) == \
+            {k: full[k] for k in ("id", "name", "metadata_modified")}

@@ -169,3 +169,34 @@ def test_incremental_runs_ask_the_portal_only_for_changes(ctx: Context, portal) 
     assert job.incremental and job.counts.updated == 1
     queries = [q for q in running.queries if "fq=metadata_modified" in q]
     assert queries, "the incremental run did not filter by metadata_modified"
+
+
+def test_every_stored_record_is_valid_dcat_ap_3_read_back_from_the_store(ctx: Context, portal) -> None:
+    from harvester.dcat.rdf import to_ntriples
+    from harvester.dcat.validate import validate_ntriples
+
+    demo, running = portal
+    run_job(ctx, ckan_source(running.url))
+    failing = {}
+    for graph, triples in ctx.store.iter_graphs(ctx.iris.graph_prefix("jinan")):
+        report = validate_ntriples(to_ntriples(triples))
+        if report.violation_count:
+            failing[graph] = report.violations[:2]
+    assert failing == {}
+    assert len(record_graphs(ctx)) == 60
+
+
+def test_reindex_rebuilds_the_same_index_from_the_store(ctx: Context, portal) -> None:
+    from harvester.reindex import reindex
+
+    demo, running = portal
+    run_job(ctx, ckan_source(running.url))
+    before = ctx.index.search(SearchQuery(q="数据", per_page=100))
+    ctx.index.clear()
+    ctx.index.commit()
+    assert ctx.index.count() == 0
+    assert reindex(ctx) == 60
+    after = ctx.index.search(SearchQuery(q="数据", per_page=100))
+    assert after.total == before.total
+    assert sorted(h.doc.id for h in after.hits) == sorted(h.doc.id for h in before.hits)
+    assert after.facets == before.facets

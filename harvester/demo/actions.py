@@ -55,8 +55,12 @@ def package_search(portal: DemoPortal, params: Params) -> dict[str, Any]:
         count, indexes = portal.search(str(params.get("q") or ""), str(params.get("fq") or ""), sort, start, rows)
     except SearchQueryError as error:
         raise ActionError(409, "Search Query Error", str(error)) from None
-    return {"count": count, "results": [portal.package(index) for index in indexes], "sort": sort,
-            "facets": {}, "search_facets": {}}
+    fields = [f for f in str(params.get("fl") or "").replace(" ", ",").split(",") if f]
+    if fields:  # CKAN 2.9+: only these fields of each package (from the search index)
+        results = [portal.fields(index, fields) for index in indexes]
+    else:
+        results = [portal.package(index) for index in indexes]
+    return {"count": count, "results": results, "sort": sort, "facets": {}, "search_facets": {}}
 
 
 def package_show(portal: DemoPortal, params: Params) -> dict[str, Any]:

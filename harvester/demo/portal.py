@@ -16,7 +16,8 @@ from typing import Any, Iterable
 from harvester.demo.departments import DEPARTMENTS
 from harvester.demo.generator import DEFAULT_BASE_URL, generate_package
 from harvester.demo.identity import (
-    PLACEMENTS, format_ckan_time, index_from_name, index_from_package_id, package_times_us,
+    PLACEMENTS, format_ckan_time, index_from_name, index_from_package_id, package_id, package_name,
+    package_times_us,
 )
 from harvester.demo.ordering import PackageKeys
 from harvester.demo.search import Filters, SortOrder, ordinals_matching, parse_fq, parse_sort
@@ -30,6 +31,7 @@ DEFAULT_SIZE = 360
 BROKEN_KINDS = ("missing_title", "bad_date", "bad_field")
 
 _QUERY_CACHE_SIZE = 16
+_LISTING_FIELDS = frozenset({"id", "name", "metadata_modified"})
 
 
 class DemoPortal:
@@ -88,6 +90,15 @@ class DemoPortal:
         if kind is not None:
             _break(package, kind)
         return package
+
+    def fields(self, index: int, names: list[str]) -> dict[str, Any]:
+        """Some fields of the package at index; the listing fields come without generating the package."""
+        if index in self.broken or not set(names) <= _LISTING_FIELDS:
+            package = self.package(index)
+            return {name: package.get(name) for name in names}
+        cheap = {"id": lambda: package_id(index, self.seed), "name": lambda: package_name(index, self.seed),
+                 "metadata_modified": lambda: format_ckan_time(self.modified_us(index))}
+        return {name: cheap[name]() for name in names}
 
     def find(self, id_or_name: str) -> int | None:
         """The live index of the package with this id or name, or None."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, timezone
 from typing import Iterable
 
@@ -15,22 +14,32 @@ _P = {name: term(name) for name in (
     "dcat:distribution", "dct:format", "dct:license", "dct:accessRights", "dct:modified", "dct:issued",
     "dcat:landingPage", "foaf:primaryTopic")}
 _DATASET = term("dcat:Dataset")
+_WANTED = frozenset(_P.values())
 
 
 def doc_from_triples(source_id: str, key: str, triples: Iterable[Triple]) -> DatasetDoc | None:
     """The DatasetDoc of one record graph; None if the graph holds no dcat:Dataset."""
-    by_subject: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    by_subject: dict[str, dict[str, list[str]]] = {}
     dataset = None
+    wanted = _WANTED
     for s, p, o in triples:
-        by_subject[s][p].append(o)
-        if p == A and o == _DATASET:
+        if p in wanted:
+            props = by_subject.get(s)
+            if props is None:
+                props = by_subject[s] = {}
+            values = props.get(p)
+            if values is None:
+                props[p] = [o]
+            else:
+                values.append(o)
+        elif p == A and o == _DATASET:
             dataset = s
     if dataset is None:
         return None
-    props = by_subject[dataset]
+    props = by_subject.get(dataset, {})
     title_zh, title_en = _by_language(props.get(_P["dct:title"], []))
     desc_zh, desc_en = _by_language(props.get(_P["dct:description"], []))
-    distributions = [by_subject[d] for d in props.get(_P["dcat:distribution"], [])]
+    distributions = [by_subject.get(d, {}) for d in props.get(_P["dcat:distribution"], [])]
     return DatasetDoc(
         id=f"{source_id}/{key}", iri=iri_value(dataset), source=source_id,
         title=title_zh or title_en, title_en=title_en if title_zh else "",

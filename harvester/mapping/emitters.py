@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Callable
@@ -275,9 +276,12 @@ EMITTERS: dict[str, Emitter] = {
 }
 
 
+_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
 def slug(value: Any) -> str:
     """A URL-safe path segment for an IRI template: the value if it is safe, else a short hash."""
     text = str(value)
-    if text and len(text) <= 100 and all(ch.isascii() and (ch.isalnum() or ch in "-_.") for ch in text):
+    if _SAFE_SEGMENT.fullmatch(text) and text not in (".", ".."):
         return text
     return "h" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import string
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from functools import cache
@@ -19,7 +20,7 @@ from typing import Any
 import yaml
 
 from harvester import MAPPINGS_DIR
-from harvester.dcat.rdf import A, literal, term
+from harvester.dcat.rdf import A, Triple, literal, term
 from harvester.errors import MappingError
 from harvester.mapping.emitters import EMITTERS, Emitter, MapContext, RuleOptions, slug
 from harvester.mapping.paths import Getter, compile_path, first_values, is_empty, root_key
@@ -50,6 +51,10 @@ class NodeSpec:
     consumed: frozenset[str] = frozenset()
     consumed_kv: dict[str, frozenset[str]] = field(default_factory=dict)
     required: bool = False
+    iri_parts: tuple[tuple[str, str | None], ...] = ()
+
+    def __post_init__(self) -> None:
+        self.iri_parts = _template_parts(self.iri)
 
 
 @dataclass
@@ -105,19 +110,20 @@ def _kv_to_dict(node: dict[str, Any], parts: list[str], key_field: str, value_fi
 
 def _apply_node(mapping: Mapping, spec: NodeSpec, payload: Any, ctx: MapContext, subject: str) -> int:
     """Apply a node's rules to ``payload`` with ``subject``; returns how many property triples it added."""
-    start = len(ctx.triples)
+    triples = ctx.triples
+    start = len(triples)
     emitted: set[str] = set()
     for rule in spec.rules:
-        if rule.if_absent and rule.predicate in emitted:
+        predicate = rule.predicate
+        if rule.if_absent and predicate in emitted:
             continue
         objects = _rule_objects(mapping, rule, payload, ctx, subject)
         if not objects:
             if rule.required:
                 raise MappingError(f"{rule.options.name} is missing")
             continue
-        emitted.add(rule.predicate)
-        for obj in objects:
-            ctx.add(subject, rule.predicate, obj)
+        emitted.add(predicate)
+        triples.extend([Triple(subject, predicate, obj) for obj in objects])
     if spec.keep_unmapped and isinstance(payload, dict):
         _keep_unmapped(spec, payload, ctx, subject)
     added = len(ctx.triples) - start
@@ -130,8 +136,16 @@ def _apply_node(mapping: Mapping, spec: NodeSpec, payload: Any, ctx: MapContext,
 def _rule_objects(mapping: Mapping, rule: Rule, payload: Any, ctx: MapContext, subject: str) -> list[str]:
     if rule.const is not None:
         return [rule.const]
-    source = ctx.root if rule.from_root else payload
-    values = first_values(rule.getters, source) if rule.getters else [payload]
+    if rule.getters:
+        source = ctx.root if rule.from_root else payload
+        for get in rule.getters:
+            values = get(source)
+            if values:
+                break
+        else:
+            return []
+    else:
+        values = [payload]
     if rule.node is None:
         return rule.emit(values, rule.options, ctx, subject)
     spec = mapping.nodes[rule.node]
@@ -146,15 +160,28 @@ def _rule_objects(mapping: Mapping, rule: Rule, payload: Any, ctx: MapContext, s
 
 
 def _node_iri(spec: NodeSpec, value: Any, ctx: MapContext, index: int) -> str:
-    fields = {"dataset": ctx.dataset, "base": ctx.base, "source": ctx.source_id, "key": ctx.key,
-              "index": str(index)}
+    parts = []
+    for literal_text, name in spec.iri_parts:
+        parts.append(literal_text)
+        if name is None:
+            continue
+        if name in _CONTEXT_FIELDS:
+            parts.append(_CONTEXT_FIELDS[name](ctx, index))
+        else:
+            found = value.get(name) if value.__class__ is dict else None
+            parts.append(slug(found) if not is_empty(found) else str(index))
+    return "<" + "".join(parts) + ">"
 
-    class _Fields(dict):  # type: ignore[type-arg]
-        def __missing__(self, name: str) -> str:
-            found = value.get(name) if isinstance(value, dict) else None
-            return slug(found) if not is_empty(found) else str(index)
 
-    return "<" + spec.iri.format_map(_Fields(fields)) + ">"
+_CONTEXT_FIELDS: dict[str, Any] = {
+    "dataset": lambda ctx, i: ctx.dataset, "base": lambda ctx, i: ctx.base,
+    "source": lambda ctx, i: ctx.source_id, "key": lambda ctx, i: ctx.key, "index": lambda ctx, i: str(i),
+}
+
+
+def _template_parts(template: str) -> tuple[tuple[str, str | None], ...]:
+    """``"{dataset}/distribution/{id}"`` → (("", "dataset"), ("/distribution/", "id"))."""
+    return tuple((text, name) for text, name, _, _ in string.Formatter().parse(template))
 
 
 def _keep_unmapped(spec: NodeSpec, payload: dict[str, Any], ctx: MapContext, subject: str) -> None:

@@ -19,10 +19,11 @@ Getter = Callable[[Any], list[Any]]
 def is_empty(value: Any) -> bool:
     if value is None:
         return True
-    if isinstance(value, str):
+    kind = value.__class__
+    if kind is str:
         stripped = value.strip()
-        return not stripped or stripped.lower() in PLACEHOLDERS
-    if isinstance(value, (list, dict)):
+        return not stripped or (len(stripped) <= 4 and stripped.lower() in PLACEHOLDERS)
+    if kind is list or kind is dict:
         return not value
     return False
 
@@ -33,16 +34,42 @@ def compile_path(path: str) -> Getter:
     if path in (".", ""):
         return lambda payload: [] if is_empty(payload) else [payload]
     steps = [(part[:-2], True) if part.endswith("[]") else (part, False) for part in path.split(".")]
-    if len(steps) == 1 and not steps[0][1]:
-        key = steps[0][0]
-
-        def get_one(payload: Any) -> list[Any]:
-            value = payload.get(key) if isinstance(payload, dict) else None
-            return [] if is_empty(value) else [value]
-        return get_one
+    if not any(iterate for _, iterate in steps):
+        return _compile_keys([key for key, _ in steps])
+    if len(steps) == 2 and steps[0][1] and not steps[1][1]:
+        return _compile_list_key(steps[0][0], steps[1][0])
 
     def get(payload: Any) -> list[Any]:
         return [v for v in _walk(payload, steps, 0) if not is_empty(v)]
+    return get
+
+
+def _compile_keys(keys: list[str]) -> Getter:
+    """A path of plain keys: ``a`` or ``a.b.c`` (the common case, kept fast)."""
+    def get(payload: Any) -> list[Any]:
+        for key in keys:
+            if payload.__class__ is not dict:
+                return []
+            payload = payload.get(key)
+        return [] if is_empty(payload) else [payload]
+    return get
+
+
+def _compile_list_key(list_key: str, key: str) -> Getter:
+    """``a[].b``: field b of every item of list a."""
+    def get(payload: Any) -> list[Any]:
+        items = payload.get(list_key) if payload.__class__ is dict else None
+        if items is None:
+            return []
+        if items.__class__ is not list:
+            raise MappingError(f"'{list_key}' should be a list, not {type(items).__name__}")
+        out = []
+        for item in items:
+            if item.__class__ is dict:
+                value = item.get(key)
+                if not is_empty(value):
+                    out.append(value)
+        return out
     return get
 
 

@@ -1,8 +1,8 @@
 """The embedded triple store: pyoxigraph on disk, one named graph per harvested record.
 
-Writes are one transaction per batch: new graphs by ``Store.load`` (N-Quads, transactional), existing
-graphs by one SPARQL UPDATE ``DROP GRAPH …; INSERT DATA {…}`` (transactional), so a crash never leaves a
-half-replaced record. Only one process may open the store for writing (``harvester serve`` runs web,
+Writes go per batch: new graphs by ``Store.bulk_load`` (N-Quads; a killed load leaves nothing of
+itself), existing graphs by one SPARQL UPDATE ``DROP GRAPH …; INSERT DATA {…}`` (transactional), so a
+crash never leaves a half-replaced record. Only one process may open the store for writing (``harvester serve`` runs web,
 scheduler and harvests in one process).
 """
 
@@ -47,16 +47,20 @@ class OxigraphStore:
 
     # --- writes ----------------------------------------------------------------------------------
     def replace_graphs(self, writes: Sequence[GraphWrite]) -> None:
+        """New graphs by ``bulk_load`` (all or nothing on a crash; the GIL is released, so mapping goes
+        on meanwhile), existing ones by one transactional UPDATE. If the store refuses the data of a
+        bulk load, RecordDataError: the caller rewrites record by record, which also clears any part of
+        the refused load (``replace_graphs`` of one graph always goes through the UPDATE)."""
         if not writes:
             return
         with self._write_lock:
-            exists = [self.has_graph(w.graph) for w in writes]
+            exists = [len(writes) == 1 or self.has_graph(w.graph) for w in writes]
             new = [w for w, e in zip(writes, exists) if not e]
             old = [w for w, e in zip(writes, exists) if e]
             try:
                 if new:
                     data = "".join(to_nquads(w.triples, f"<{w.graph}>") for w in new)
-                    self._store.load(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+                    self._store.bulk_load(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
                 if old:
                     self._store.update(_replace_update(old))
             except SyntaxError as exc:
@@ -79,7 +83,7 @@ class OxigraphStore:
 
     def graph_triples(self, graph: str) -> list[Triple]:
         quads = self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
-        return [Triple(str(q.subject), str(q.predicate), str(q.object)) for q in quads]
+        return [Triple(str(q.subject), str(q.predicate), _restored(q)) for q in quads]
 
     def iter_graphs(self, prefix: str) -> Iterator[tuple[str, list[Triple]]]:
         for graph in self._store.named_graphs():
@@ -109,10 +113,10 @@ class OxigraphStore:
     def export(self, out: IO[bytes], fmt: str) -> None:
         if fmt not in _EXPORT_FORMATS:
             raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(_EXPORT_FORMATS)}")
+        quads = (_restored_quad(q) for q in self._store.quads_for_pattern(None, None, None, None))
         if fmt in ("nq", "trig"):
-            self._store.dump(out, format=_EXPORT_FORMATS[fmt])
+            ox.serialize(quads, out, format=_EXPORT_FORMATS[fmt])
         else:
-            quads = self._store.quads_for_pattern(None, None, None, None)
             ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in quads), out,
                          format=_EXPORT_FORMATS[fmt])
 
@@ -131,6 +135,27 @@ class OxigraphStore:
         except OSError:
             pass
         del self._store
+
+
+# Oxigraph stores integer subtypes as xsd:integer. DCAT-AP 3 types dcat:byteSize xsd:nonNegativeInteger,
+# so reads give it that datatype back (the value is the same number).
+_BYTE_SIZE = ox.NamedNode("http://www.w3.org/ns/dcat#byteSize")
+_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+_NON_NEGATIVE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#nonNegativeInteger")
+
+
+def _restored(quad: ox.Quad) -> str:
+    obj = quad.object
+    if quad.predicate == _BYTE_SIZE and isinstance(obj, ox.Literal) and obj.datatype == _INTEGER:
+        return f'"{obj.value}"^^<{_NON_NEGATIVE.value}>'
+    return str(obj)
+
+
+def _restored_quad(quad: ox.Quad) -> ox.Quad:
+    obj = quad.object
+    if quad.predicate == _BYTE_SIZE and isinstance(obj, ox.Literal) and obj.datatype == _INTEGER:
+        return ox.Quad(quad.subject, quad.predicate, ox.Literal(obj.value, datatype=_NON_NEGATIVE), quad.graph_name)
+    return quad
 
 
 def _replace_update(writes: Sequence[GraphWrite]) -> str:

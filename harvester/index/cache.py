@@ -1,0 +1,57 @@
+"""Results of the browse-all query (no words, no filters): the landing page, and the costliest facet counts.
+
+Entries belong to one index generation; ``invalidate`` (called on every reload) starts a new one. A value
+computed under an older generation is never stored, so a reader racing a commit cannot cache stale data.
+"""
+
+from __future__ import annotations
+
+import threading
+
+FacetCounts = dict[str, list[tuple[str, int]]]
+#: (total, [(score, stored document bytes)])
+Page = tuple[int, list[tuple[float, bytes]]]
+PageKey = tuple[str, int, int]  # sort, page, per_page
+
+#: more distinct pages or facet limits than this in one generation empties the cache (crawlers paging deep)
+MAX_ENTRIES = 64
+
+
+class BrowseCache:
+    """Facet counts and hit pages of the browse-all query, valid until the next commit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.generation = 0
+        self._facets: dict[int, FacetCounts] = {}
+        self._pages: dict[PageKey, Page] = {}
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._facets = {}
+            self._pages = {}
+
+    def facets(self, generation: int, limit: int) -> FacetCounts | None:
+        """A copy of the cached counts (callers may change it), or None."""
+        cached = self._facets.get(limit) if generation == self.generation else None
+        return None if cached is None else {facet: list(buckets) for facet, buckets in cached.items()}
+
+    def keep_facets(self, generation: int, limit: int, counts: FacetCounts) -> None:
+        with self._lock:
+            if generation == self.generation:
+                _bounded(self._facets)[limit] = {facet: list(buckets) for facet, buckets in counts.items()}
+
+    def page(self, generation: int, key: PageKey) -> Page | None:
+        return self._pages.get(key) if generation == self.generation else None
+
+    def keep_page(self, generation: int, key: PageKey, page: Page) -> None:
+        with self._lock:
+            if generation == self.generation:
+                _bounded(self._pages)[key] = page
+
+
+def _bounded(entries: dict) -> dict:
+    if len(entries) >= MAX_ENTRIES:
+        entries.clear()
+    return entries

@@ -1,0 +1,108 @@
+"""The tantivy schema of the search index, and DatasetDoc ⇄ tantivy document.
+
+Bump ``SCHEMA_VERSION`` whenever the schema, the analysis (analysis.py) or the stored document changes:
+an index written with another version is refused until ``harvester reindex`` rebuilds it (directory.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+import tantivy
+
+from harvester.index.analysis import analyze_for_index, normalize
+from harvester.model import DatasetDoc
+
+SCHEMA_VERSION = 1
+
+#: URL parameter names of the facets, in display order.
+FACETS = ("publisher", "theme", "format", "license", "source", "access", "keyword")
+#: facet name → the DatasetDoc attribute holding its value(s)
+FACET_DOC_FIELDS = {
+    "publisher": "publisher",
+    "theme": "themes",
+    "format": "formats",
+    "license": "license",
+    "source": "source",
+    "access": "access",
+    "keyword": "keywords",
+}
+
+ID_FIELD = "id"
+STORED_FIELD = "doc"
+MODIFIED_FIELD = "modified"
+TITLE_SORT_FIELD = "title_sort"
+#: analysed text field → query boost; title and keyword matches outrank description-only matches
+TEXT_FIELD_BOOSTS = {"t_title": 3.0, "t_keywords": 2.5, "t_publisher": 1.5, "t_body": 1.0}
+#: raw values longer than this are cut before they go into a facet or sort column
+MAX_RAW_CHARS = 256
+TITLE_SORT_CHARS = 64
+_DOC_ATTRIBUTES = tuple(f.name for f in fields(DatasetDoc))
+
+
+def facet_field(facet: str) -> str:
+    """The tantivy field counting one facet, e.g. "publisher" → "f_publisher"."""
+    return f"f_{facet}"
+
+
+def build_schema() -> tantivy.Schema:
+    """Analysed text fields (whitespace-tokenised bigrams), raw fast facet columns, sort columns, stored JSON."""
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field(ID_FIELD, tokenizer_name="raw", index_option="basic")
+    for name in TEXT_FIELD_BOOSTS:
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+    for facet in FACETS:
+        builder.add_text_field(facet_field(facet), tokenizer_name="raw", fast=True, index_option="basic")
+    builder.add_integer_field(MODIFIED_FIELD, fast=True)
+    builder.add_text_field(TITLE_SORT_FIELD, tokenizer_name="raw", fast=True, index_option="basic")
+    builder.add_bytes_field(STORED_FIELD, stored=True)
+    return builder.build()
+
+
+def to_tantivy(doc: DatasetDoc) -> tantivy.Document:
+    """The tantivy document of one dataset: analysed text, facet values, sort keys and the stored original."""
+    values: dict[str, Any] = {
+        ID_FIELD: doc.id,
+        "t_title": analyze_for_index((doc.title, doc.title_en)),
+        "t_keywords": analyze_for_index(doc.keywords),
+        "t_publisher": analyze_for_index((doc.publisher,)),
+        "t_body": analyze_for_index((doc.description, doc.description_en)),
+        TITLE_SORT_FIELD: normalize(doc.title or doc.title_en)[:TITLE_SORT_CHARS],
+        STORED_FIELD: encode_stored(doc),
+    }
+    for facet, attribute in FACET_DOC_FIELDS.items():
+        facet_values = _facet_values(getattr(doc, attribute))
+        if facet_values:
+            values[facet_field(facet)] = facet_values
+    if doc.modified is not None:
+        values[MODIFIED_FIELD] = _epoch_seconds(doc.modified)
+    return tantivy.Document.from_dict(values)
+
+
+def _facet_values(value: str | list[str]) -> list[str]:
+    raw = [value] if isinstance(value, str) else value
+    return list(dict.fromkeys(v[:MAX_RAW_CHARS] for v in raw if v))
+
+
+def _epoch_seconds(moment: datetime) -> int:
+    if moment.tzinfo is None:  # naive datetimes are taken as UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+def encode_stored(doc: DatasetDoc) -> bytes:
+    """The original field values as compact JSON (never the analysed text); datetimes as ISO 8601."""
+    return orjson.dumps(doc)
+
+
+def decode_stored(raw: bytes) -> DatasetDoc:
+    """Rebuild the DatasetDoc from the stored JSON (fields unknown to this version are ignored)."""
+    stored = orjson.loads(raw)
+    data = {name: stored[name] for name in _DOC_ATTRIBUTES if name in stored}
+    for key in ("modified", "issued"):
+        if data.get(key):
+            data[key] = datetime.fromisoformat(data[key])
+    return DatasetDoc(**data)

@@ -1,0 +1,317 @@
+"""The search index: a tantivy index derived from the triple store, rebuildable with ``harvester reindex``.
+
+Concurrency: one SearchIndex per directory and process; one writer thread plus any number of reader threads.
+Writes are serialised by a lock; searches never wait for it (tantivy releases the GIL while searching). Other
+processes may open the same directory and search, but only one of them may write (tantivy's lock file).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable
+
+import tantivy
+from tantivy import Order, Query
+
+from harvester.index import directory, highlight, queries, schema
+from harvester.index.analysis import MAX_QUERY_CHARS, analyze_query, highlight_pattern
+from harvester.index.cache import BrowseCache, FacetCounts, Page
+from harvester.index.errors import IndexLockedError, SearchIndexError
+from harvester.index.schema import FACETS
+from harvester.model import DatasetDoc
+
+SORTS = ("relevance", "modified", "title")
+MAX_PER_PAGE = 100
+MAX_FACET_LIMIT = 1000
+#: Hits beyond this rank are never returned (bounds the top-k heap); the total is still exact.
+MAX_RESULT_WINDOW = 10_000
+WRITER_HEAP_BYTES = 128_000_000
+
+
+@dataclass
+class SearchQuery:
+    q: str = ""
+    #: facet name → selected values; OR within a facet, AND across facets
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    #: "relevance" | "modified" (newest first, undated last) | "title"
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    #: buckets returned per facet
+    facet_limit: int = 20
+
+
+@dataclass
+class Hit:
+    doc: DatasetDoc
+    #: BM25 score for relevance sorting; 0.0 when sorted by a field
+    score: float
+    #: HTML-safe: about 120 characters of the description, matches in <mark>
+    snippet: str
+    #: HTML-safe title, matches in <mark>
+    title_html: str
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    #: facet → [(value, count)], count desc then value; a facet's own filter is ignored for its counts
+    facets: FacetCounts
+    #: the query as executed (page, per_page, sort, facet_limit clamped; unknown facets dropped)
+    query: SearchQuery
+
+
+def clamp_query(query: SearchQuery) -> SearchQuery:
+    """The query with its paging, sort and facet limit forced into the supported ranges."""
+    return replace(
+        query,
+        q=(query.q or "")[:MAX_QUERY_CHARS],
+        filters=queries.clean_filters(query.filters or {}),
+        sort=query.sort if query.sort in SORTS else "relevance",
+        page=max(1, int(query.page)),
+        per_page=min(MAX_PER_PAGE, max(1, int(query.per_page))),
+        facet_limit=min(MAX_FACET_LIMIT, max(1, int(query.facet_limit))),
+    )
+
+
+class SearchIndex:
+    """Full-text search with facets over DatasetDocs, Chinese first (CJK bigrams), English second."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._index = directory.open_or_create(self.path)
+        self._index.config_reader(reload_policy="manual")  # reloads follow commits, see _current_searcher
+        self._schema = self._index.schema
+        self._writer: tantivy.IndexWriter | None = None
+        self._pending = False
+        self._write_lock = threading.RLock()
+        self._refresh_lock = threading.Lock()
+        self._closed = False
+        self._commit_stamp = directory.commit_stamp(self.path)
+        self._cache = BrowseCache()
+
+    @classmethod
+    def recreate(cls, path: Path | str) -> SearchIndex:
+        """Wipe the index at ``path`` (only its meta.json and tantivy/ directory) and create an empty one.
+
+        Refuses (IndexLockedError) while any writer holds the directory; readers that still have it open
+        keep serving the deleted files until they close.
+        """
+        directory.wipe(Path(path))
+        return cls(path)
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- writing -----------------------------------------------------------------------------------
+
+    def upsert(self, docs: Iterable[DatasetDoc]) -> None:
+        """Add the documents, replacing any with the same id (visible after commit)."""
+        with self._write_lock:
+            writer = self._open_writer()
+            for doc in docs:
+                writer.delete_documents_by_term(schema.ID_FIELD, doc.id)
+                writer.add_document(schema.to_tantivy(doc))
+            self._pending = True
+
+    def delete(self, ids: Iterable[str]) -> None:
+        with self._write_lock:
+            writer = self._open_writer()
+            for doc_id in ids:
+                writer.delete_documents_by_term(schema.ID_FIELD, doc_id)
+            self._pending = True
+
+    def delete_source(self, source_id: str) -> None:
+        with self._write_lock:
+            self._open_writer().delete_documents_by_term(schema.facet_field("source"), source_id)
+            self._pending = True
+
+    def clear(self) -> None:
+        with self._write_lock:
+            self._open_writer().delete_all_documents()
+            self._pending = True
+
+    def commit(self) -> None:
+        """Make the changes so far visible to searches (here at once, in other processes shortly)."""
+        with self._write_lock:
+            self._check_open()
+            if self._writer is None:
+                return
+            self._writer.commit()
+            self._pending = False
+            self._reload(force=True)
+
+    def close(self) -> None:
+        """Commit pending changes, wait for merges and release the write lock. Idempotent."""
+        with self._write_lock:
+            if self._closed:
+                return
+            if self._writer is not None:
+                if self._pending:
+                    self.commit()
+                self._writer.wait_merging_threads()
+                self._writer = None
+            self._closed = True
+
+    def _open_writer(self) -> tantivy.IndexWriter:
+        self._check_open()
+        if self._writer is None:
+            try:
+                self._writer = self._index.writer(heap_size=WRITER_HEAP_BYTES)
+            except ValueError as error:
+                if "LockBusy" in str(error):
+                    raise IndexLockedError(f"{self.path}: another process or SearchIndex is writing") from error
+                raise
+        return self._writer
+
+    # --- reading -----------------------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """One page of hits with snippets, the exact total, and disjunctive facet counts."""
+        query = clamp_query(query)
+        searcher, generation = self._current_searcher()
+        terms = analyze_query(query.q)
+        text = queries.text_query(self._schema, terms)
+        filters = {f: queries.filter_query(self._schema, f, v) for f, v in query.filters.items()}
+        if text is None and not filters:
+            total, found = self._browse_page(searcher, generation, query)
+        else:
+            total, found = _top_hits(searcher, queries.combine(text, filters), query, text is not None)
+        pattern = highlight_pattern(terms)
+        hits = [_make_hit(raw, score, pattern) for score, raw in found]
+        facets = self._facet_counts(searcher, generation, text, filters, query.facet_limit)
+        return SearchResult(total=total, hits=hits, facets=facets, query=query)
+
+    def get(self, doc_id: str) -> DatasetDoc | None:
+        searcher, _ = self._current_searcher()
+        found = searcher.search(Query.term_query(self._schema, schema.ID_FIELD, doc_id), 1).hits
+        if not found:
+            return None
+        return schema.decode_stored(_stored_bytes(searcher, found[0][1]))
+
+    def count(self) -> int:
+        """Number of committed (visible) documents."""
+        return self._current_searcher()[0].num_docs
+
+    def ids_for_source(self, source_id: str) -> set[str]:
+        """Ids of the visible documents of one source (ids are "{source_id}/{key}")."""
+        searcher, _ = self._current_searcher()
+        of_source = Query.term_query(self._schema, schema.facet_field("source"), source_id)
+        terms = searcher.terms_with_prefix(schema.ID_FIELD, f"{source_id}/", filter_query=of_source)
+        return {term for term, doc_count in terms if doc_count > 0}
+
+    def _browse_page(self, searcher: tantivy.Searcher, generation: int, query: SearchQuery) -> Page:
+        key = (query.sort, query.page, query.per_page)
+        page = self._cache.page(generation, key)
+        if page is None:
+            page = _top_hits(searcher, Query.all_query(), query, has_text=False)
+            self._cache.keep_page(generation, key, page)
+        return page
+
+    # --- facets ------------------------------------------------------------------------------------
+
+    def _facet_counts(
+        self,
+        searcher: tantivy.Searcher,
+        generation: int,
+        text: Query | None,
+        filters: dict[str, Query],
+        limit: int,
+    ) -> FacetCounts:
+        """Counts under the full query for unfiltered facets, and for each filtered facet under the query
+        without that facet's own filter (multi-select); the browse-all counts come from the cache."""
+        if text is None and not filters:
+            return self._browse_facets(searcher, generation, limit)
+        unfiltered = [f for f in FACETS if f not in filters]
+        counts = _aggregate(searcher, queries.combine(text, filters), unfiltered, limit) if unfiltered else {}
+        for facet in filters:
+            others = {f: q for f, q in filters.items() if f != facet}
+            if text is None and not others:
+                counts[facet] = self._browse_facets(searcher, generation, limit)[facet]
+            else:
+                counts.update(_aggregate(searcher, queries.combine(text, others), [facet], limit))
+        return {facet: counts[facet] for facet in FACETS}
+
+    def _browse_facets(self, searcher: tantivy.Searcher, generation: int, limit: int) -> FacetCounts:
+        counts = self._cache.facets(generation, limit)
+        if counts is None:
+            counts = _aggregate(searcher, Query.all_query(), FACETS, limit)
+            self._cache.keep_facets(generation, limit, counts)
+        return counts
+
+    # --- freshness ---------------------------------------------------------------------------------
+
+    def _current_searcher(self) -> tuple[tantivy.Searcher, int]:
+        """A searcher on the latest commit, also one made by another process, and its cache generation."""
+        self._check_open()
+        if directory.commit_stamp(self.path) != self._commit_stamp:
+            self._reload()
+        generation = self._cache.generation  # read before taking the searcher: never cache old data as new
+        return self._index.searcher(), generation
+
+    def _reload(self, force: bool = False) -> None:
+        """Point new searchers at the latest commit and drop the cached facet counts."""
+        with self._refresh_lock:
+            stamp = directory.commit_stamp(self.path)
+            if stamp == self._commit_stamp and not force:
+                return  # another thread reloaded already
+            self._index.reload()
+            self._commit_stamp = stamp
+            self._cache.invalidate()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SearchIndexError(f"{self.path}: the search index is closed")
+
+
+def _sort_order(sort: str, has_text: bool) -> tuple[str | None, Order]:
+    """The fast field to sort on (None: by score) and its direction."""
+    if sort == "title":
+        return schema.TITLE_SORT_FIELD, Order.Asc
+    if sort == "modified" or not has_text:  # without words, "relevance" shows the newest first
+        return schema.MODIFIED_FIELD, Order.Desc  # tantivy puts documents without the value last
+    return None, Order.Desc
+
+
+def _top_hits(searcher: tantivy.Searcher, query: Query, request: SearchQuery, has_text: bool) -> Page:
+    """The exact total and (score, stored bytes) of the requested page; score 0.0 when sorted by a field."""
+    offset = (request.page - 1) * request.per_page
+    if offset + request.per_page > MAX_RESULT_WINDOW:
+        return _total(searcher.search(query, 1, count=True)), []
+    sort_field, order = _sort_order(request.sort, has_text)
+    result = searcher.search(
+        query, request.per_page, count=True, order_by_field=sort_field, offset=offset, order=order
+    )
+    by_score = sort_field is None
+    found = [(float(value) if by_score else 0.0, _stored_bytes(searcher, addr)) for value, addr in result.hits]
+    return _total(result), found
+
+
+def _total(result: tantivy.SearchResult) -> int:
+    count: int = result.count  # type: ignore[attr-defined]  # missing from tantivy.pyi 0.27
+    return count
+
+
+def _stored_bytes(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> bytes:
+    raw = searcher.doc(address).get_first(schema.STORED_FIELD)
+    if not isinstance(raw, bytes):
+        raise SearchIndexError("an indexed document has no stored original; run `harvester reindex`")
+    return raw
+
+
+def _aggregate(searcher: tantivy.Searcher, query: Query, facets: Iterable[str], limit: int) -> FacetCounts:
+    facets = list(facets)
+    return queries.facet_buckets(searcher.aggregate(query, queries.facet_aggregation(facets, limit)), facets)
+
+
+def _make_hit(raw: bytes, score: float, pattern: re.Pattern[str] | None) -> Hit:
+    doc = schema.decode_stored(raw)
+    title_html = highlight.mark(doc.title, pattern)
+    return Hit(doc=doc, score=score, snippet=highlight.snippet(doc, pattern), title_html=title_html)

@@ -1,0 +1,92 @@
+"""The ``harvester`` command, run as a user runs it (click's CliRunner, real store and portal)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import rdflib
+from click.testing import CliRunner
+
+from harvester.cli import main
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "harvester.toml"
+    path.write_text('[data]\ndir = "data"\n[http]\nretries = 1\nbackoff = 0.01\n[harvest]\nbatch_size = 25\n',
+                    encoding="utf-8")
+    return path
+
+
+def run(config: Path, *args: str, ok: bool = True):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["--config", str(config), *args], catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def test_source_lifecycle_harvest_and_queries(config: Path, portal, tmp_path: Path) -> None:
+    demo, running = portal
+    run(config, "source", "add", "jinan", "--type", "ckan", "--url", running.url, "--title", "济南市开放平台")
+    assert "jinan" in run(config, "source", "list").output
+    out = run(config, "harvest", "jinan", "--quiet").output
+    assert "succeeded" in out and "added 60" in out
+    assert "datasets  60" in run(config, "source", "show", "jinan").output
+    jobs = run(config, "jobs").output
+    assert "jinan" in jobs and "succeeded" in jobs
+    csv = run(config, "sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> }",
+              "--format", "csv").output
+    assert csv.splitlines()[-1].strip() == "60"
+    export = tmp_path / "catalog.nq"
+    run(config, "export", "--format", "nq", "-o", str(export))
+    quads = rdflib.Dataset()
+    quads.parse(export, format="nquads")
+    typed = {(s, g) for s, _, _, g in quads.quads((None, rdflib.RDF.type, rdflib.DCAT.Dataset, None))}
+    assert len(typed) == 60 and len({g for _, g in typed}) == 60  # one named graph per record
+    assert "indexed 60 datasets" in run(config, "reindex").output
+    report = json.loads(run(config, "validate", "jinan", "--json", "--limit", "20").output)
+    assert report["checked"] == 20 and report["failing"] == 0
+    assert "removed (60 datasets)" in run(config, "source", "remove", "jinan", "--yes").output
+    assert "jinan" not in run(config, "source", "list").output
+
+
+def test_a_failed_harvest_exits_1_and_says_why(config: Path, portal) -> None:
+    demo, running = portal
+    demo.fail_search_page = 1
+    run(config, "source", "add", "jinan", "--type", "ckan", "--url", running.url)
+    result = run(config, "harvest", "jinan", "--quiet", ok=False)
+    assert result.exit_code == 1
+    assert "failed" in result.output and "HTTP 500" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["source", "add", "Bad Id", "--type", "ckan", "--url", "http://x"], "lower-case"),
+    (["source", "add", "ok", "--type", "nope", "--url", "http://x"], "unknown source type"),
+    (["source", "add", "ok", "--type", "ckan", "--url", "ftp://x"], "http(s) URL"),
+    (["harvest", "missing"], "no source 'missing'"),
+    (["sparql", "SELEKT nothing"], "invalid query"),
+])
+def test_bad_input_gets_a_clear_error(config: Path, args: list[str], message: str) -> None:
+    result = run(config, *args, ok=False)
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_sources_declared_in_the_config_file_are_read_only(tmp_path: Path, portal) -> None:
+    demo, running = portal
+    config = tmp_path / "harvester.toml"
+    config.write_text(f'[data]\ndir = "data"\n[[sources]]\nid = "declared"\ntype = "ckan"\nurl = "{running.url}"\n',
+                      encoding="utf-8")
+    assert "config" in run(config, "source", "list").output
+    result = run(config, "source", "remove", "declared", "--yes", ok=False)
+    assert "declared in the config file" in result.output
+    assert "added 60" in run(config, "harvest", "--all", "--quiet").output
+
+
+def test_the_demo_harvests_the_bundled_portal(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["demo", "--no-serve", "--port", "0", "--datasets", "40",
+                                       "--data-dir", str(tmp_path / "demo")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "demo CKAN portal" in result.output and "added 40" in result.output

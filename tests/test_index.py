@@ -1,0 +1,416 @@
+"""The search index: Chinese recall against substring truth, English words, facets, sorting, paging, updates,
+HTML-safe snippets, hostile query strings, the pinned format and the write lock."""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+import re
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from harvester.index import FACETS, IndexFormatError, IndexLockedError, SearchIndex, SearchIndexError, SearchQuery
+from harvester.index.analysis import analyze_query, index_terms
+from harvester.model import DatasetDoc
+
+UTC = timezone.utc
+
+# --- a generated corpus whose truth is known: every text is a random join of these fragments ---------
+
+FRAGMENTS = [
+    "交通运输局", "公共交通", "空气质量", "监测站点", "供水管网", "水务局", "质量，监测", "公交线路", "GDP统计",
+    "人口普查", "气象", "数据开放", "客流", "A水B", "交，通", "通交", "pm2.5浓度", "PM10", "Gdp growth",
+    "空气", "质量监测", "道路", "医院", "学校",
+]
+SEPARATORS = ["", "，", "。", " ", "、"]
+THEMES, FORMATS = ["TRAN", "ENVI", "ECON", "HEAL"], ["CSV", "JSON", "XLSX", "PDF"]
+LICENSES = ["CC_BY_4_0", "CC0_1_0"]
+PUBLISHERS = ["济南市交通运输局", "济南市生态环境局", "济南市统计局", "济南市水务局"]
+SOURCES = ["alpha", "beta", "gamma"]
+#: facet → DatasetDoc attribute, as the index maps them
+FACET_ATTRS = {"publisher": "publisher", "theme": "themes", "format": "formats", "license": "license",
+               "source": "source", "access": "access", "keyword": "keywords"}
+
+
+def _text(rng: random.Random, low: int, high: int) -> str:
+    return "".join(p + rng.choice(SEPARATORS) for p in rng.choices(FRAGMENTS, k=rng.randint(low, high)))
+
+
+def make_corpus(count: int = 240, seed: int = 3) -> list[DatasetDoc]:
+    rng = random.Random(seed)
+    docs = []
+    for n in range(count):
+        source = SOURCES[n % 3]
+        docs.append(DatasetDoc(
+            id=f"{source}/{n}", iri=f"https://example.org/dataset/{source}/{n}", source=source,
+            title=_text(rng, 1, 2) + "数据", description=_text(rng, 2, 6),
+            title_en=rng.choice(["", "Bus data", "GDP report", "Air Quality"]),
+            keywords=rng.sample(["公交", "空气", "水质", "统计", "人口", "Open Data"], rng.randint(0, 3)),
+            publisher=rng.choice(PUBLISHERS), themes=rng.sample(THEMES, rng.randint(1, 2)),
+            formats=rng.sample(FORMATS, rng.randint(1, 3)), license=rng.choice(LICENSES),
+            access=rng.choice(["PUBLIC", "PUBLIC", "RESTRICTED"]),
+            modified=None if n % 10 == 0 else datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=n * 37 % 1500),
+        ))
+    return docs
+
+
+def _fields(doc: DatasetDoc) -> list[str]:
+    return [doc.title, doc.title_en, doc.description, doc.description_en, doc.publisher, *doc.keywords]
+
+
+def truth(docs: list[DatasetDoc], q: str) -> set[str]:
+    """Docs in which every word of q occurs in some field: as a substring (Chinese) or a whole word (Latin)."""
+    def occurs(word: str, text: str) -> bool:
+        if re.fullmatch(r"[A-Za-z0-9.]+", word):
+            return re.search(rf"(?<![a-z0-9]){re.escape(word.lower())}(?![a-z0-9])", text.lower()) is not None
+        return word in text
+    return {d.id for d in docs if all(any(occurs(w, f) for f in _fields(d)) for w in q.split())}
+
+
+def all_ids(index: SearchIndex, q: str, **kwargs) -> set[str]:
+    ids: set[str] = set()
+    page = 1
+    while True:
+        result = index.search(SearchQuery(q=q, per_page=100, page=page, **kwargs))
+        ids.update(hit.doc.id for hit in result.hits)
+        if page * 100 >= result.total:
+            assert len(ids) == result.total
+            return ids
+        page += 1
+
+
+def facet_values(doc: DatasetDoc, facet: str) -> set[str]:
+    value = getattr(doc, FACET_ATTRS[facet])
+    return set([value] if isinstance(value, str) else value) - {""}
+
+
+def expected_facets(docs: list[DatasetDoc], ids: set[str], facet: str) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for doc in docs:
+        if doc.id in ids:
+            for v in facet_values(doc, facet):
+                counts[v] = counts.get(v, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def doc(doc_id: str, title: str, description: str = "", **kwargs) -> DatasetDoc:
+    source = doc_id.split("/")[0]
+    return DatasetDoc(id=doc_id, iri=f"https://example.org/{doc_id}", source=source, title=title,
+                      description=description, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[DatasetDoc]:
+    return make_corpus()
+
+
+@pytest.fixture(scope="module")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory, corpus: list[DatasetDoc]) -> Iterator[SearchIndex]:
+    index = SearchIndex(tmp_path_factory.mktemp("corpus") / "index")
+    index.upsert(corpus)
+    index.commit()
+    yield index
+    index.close()
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[SearchIndex]:
+    idx = SearchIndex(tmp_path / "index")
+    yield idx
+    idx.close()
+
+
+def load(index: SearchIndex, *docs: DatasetDoc) -> SearchIndex:
+    index.upsert(docs)
+    index.commit()
+    return index
+
+
+# --- Chinese and English recall -----------------------------------------------------------------------
+
+def test_two_char_word_is_found_inside_compounds_and_not_across_punctuation(index: SearchIndex) -> None:
+    load(index, doc("s/1", "济南市交通运输局年报"), doc("s/2", "公共交通线路"), doc("s/3", "交，通 分开"),
+         doc("s/4", "通交"), doc("s/5", "空气质量日报"))
+    assert all_ids(index, "交通") == {"s/1", "s/2"}
+    assert all_ids(index, "空气") == {"s/5"}
+
+
+def test_single_character_is_found_anywhere_in_a_han_run(index: SearchIndex) -> None:
+    load(index, doc("s/1", "水务局"), doc("s/2", "供水量统计"), doc("s/3", "城市供水"), doc("s/4", "A水B"),
+         doc("s/5", "道路", keywords=["污水"]), doc("s/6", "空气质量"))
+    assert all_ids(index, "水") == {"s/1", "s/2", "s/3", "s/4", "s/5"}
+
+
+@pytest.mark.parametrize("q", ["交通", "空气", "气质", "公交", "交通运输局", "质量监测", "水", "气", "局",
+                               "GDP", "gdp", "PM2.5", "PM10", "空气质量 监测", "PM2.5 监测", "open data"])
+def test_recall_equals_substring_truth(corpus_index: SearchIndex, corpus: list[DatasetDoc], q: str) -> None:
+    expected = truth(corpus, q)
+    assert expected, f"the corpus should contain {q!r}"
+    assert all_ids(corpus_index, q) == expected
+
+
+def test_english_words_are_case_insensitive_and_whole_words(index: SearchIndex) -> None:
+    load(index, doc("s/1", "GDP统计"), doc("s/2", "x", "gdp growth"), doc("s/3", "GDPR"), doc("s/4", "ＧＤＰ全角"),
+         doc("s/5", "PM2.5浓度"), doc("s/6", "PM10"))
+    assert all_ids(index, "GDP") == all_ids(index, "gdp") == all_ids(index, "Gdp") == {"s/1", "s/2", "s/4"}
+    assert all_ids(index, "pm2.5") == {"s/5"}
+
+
+def test_multi_word_query_means_and(index: SearchIndex) -> None:
+    load(index, doc("s/1", "空气质量", "自动监测"), doc("s/2", "空气质量"), doc("s/3", "水质监测"))
+    assert all_ids(index, "空气质量 监测") == {"s/1"}
+    assert all_ids(index, "空气质量") == {"s/1", "s/2"}
+
+
+@pytest.mark.parametrize("field", ["title", "title_en", "description", "description_en", "keywords", "publisher"])
+def test_every_text_field_is_searched(index: SearchIndex, field: str) -> None:
+    target = doc("s/1", "其他")
+    setattr(target, field, ["绿道骑行"] if field == "keywords" else "绿道骑行 cycling")
+    load(index, target, doc("s/2", "其他"))
+    assert all_ids(index, "骑行") == {"s/1"}
+
+
+def test_title_and_keyword_matches_rank_above_description_only(index: SearchIndex) -> None:
+    filler = "数据" * 30
+    load(index, doc("s/1", "城市数据", f"{filler}公交公交公交{filler}"), doc("s/2", "公交站点"),
+         doc("s/3", "城市数据", filler, keywords=["公交"]))
+    hits = index.search(SearchQuery(q="公交")).hits
+    assert [h.doc.id for h in hits][-1] == "s/1"
+    assert hits[0].score >= hits[1].score > hits[2].score > 0
+
+
+def test_empty_or_unsearchable_query_browses_all(corpus_index: SearchIndex, corpus: list[DatasetDoc]) -> None:
+    assert corpus_index.search(SearchQuery()).total == len(corpus)
+    assert corpus_index.search(SearchQuery(q="  ，。！ ")).total == len(corpus)
+
+
+# --- facets ---------------------------------------------------------------------------------------------
+
+FILTER_CASES = [
+    {"theme": ["TRAN"]},
+    {"theme": ["TRAN", "ENVI"]},
+    {"theme": ["TRAN", "ENVI"], "format": ["CSV"]},
+    {"publisher": ["济南市水务局"], "access": ["RESTRICTED"], "keyword": ["公交", "人口"]},
+]
+
+
+@pytest.mark.parametrize("filters", FILTER_CASES)
+@pytest.mark.parametrize("q", ["", "交通"])
+def test_filters_or_within_and_across_with_disjunctive_counts(
+    corpus_index: SearchIndex, corpus: list[DatasetDoc], q: str, filters: dict[str, list[str]]
+) -> None:
+    matching = truth(corpus, q) if q else {d.id for d in corpus}
+
+    def passes(d: DatasetDoc, facets: dict[str, list[str]]) -> bool:
+        return all(facet_values(d, f) & set(selected) for f, selected in facets.items())
+
+    result = corpus_index.search(SearchQuery(q=q, filters=filters, facet_limit=100))
+    expected_ids = {d.id for d in corpus if d.id in matching and passes(d, filters)}
+    assert result.total == len(expected_ids) > 0
+    for facet in FACETS:
+        others = {f: v for f, v in filters.items() if f != facet}
+        ids = {d.id for d in corpus if d.id in matching and passes(d, others)}
+        assert result.facets[facet] == expected_facets(corpus, ids, facet), facet
+
+
+def test_facet_limit_cuts_ties_by_value(index: SearchIndex) -> None:
+    load(index, *[doc(f"s/{n}", "数据", keywords=[f"k{n % 7}", "常见"]) for n in range(14)])
+    facets = index.search(SearchQuery(facet_limit=3)).facets
+    assert facets["keyword"] == [("常见", 14), ("k0", 2), ("k1", 2)]
+    assert facets["source"] == [("s", 14)]
+    assert facets["license"] == []
+
+
+def test_unknown_facets_and_empty_selections_are_ignored(corpus_index: SearchIndex, corpus: list) -> None:
+    result = corpus_index.search(SearchQuery(filters={"colour": ["red"], "theme": []}))
+    assert result.total == len(corpus) and result.query.filters == {}
+
+
+def test_browse_results_are_cached_until_the_next_commit(index: SearchIndex) -> None:
+    load(index, doc("s/1", "数据", publisher="甲局"))
+    first = index.search(SearchQuery())
+    first.facets["publisher"].clear()  # callers may change what they get
+    assert index.search(SearchQuery()).facets["publisher"] == [("甲局", 1)]
+    load(index, doc("s/2", "数据", publisher="乙局"))
+    second = index.search(SearchQuery())
+    assert second.facets["publisher"] == [("乙局", 1), ("甲局", 1)]
+    assert second.total == 2 and {h.doc.id for h in second.hits} == {"s/1", "s/2"}
+
+
+# --- sorting and paging ---------------------------------------------------------------------------------
+
+def test_sort_by_modified_puts_newest_first_and_undated_last(corpus_index: SearchIndex, corpus: list) -> None:
+    hits = corpus_index.search(SearchQuery(sort="modified", per_page=100, page=3)).hits
+    dates = [h.doc.modified for h in corpus_index.search(SearchQuery(sort="modified", per_page=100)).hits]
+    assert None not in dates and dates == sorted(filter(None, dates), reverse=True)
+    assert all(h.doc.modified is None for h in hits[-sum(d.modified is None for d in corpus):])
+
+
+def test_sort_by_title(index: SearchIndex) -> None:
+    load(index, doc("s/1", "b 数据"), doc("s/2", "A 数据"), doc("s/3", "c 数据"))
+    assert [h.doc.id for h in index.search(SearchQuery(q="数据", sort="title")).hits] == ["s/2", "s/1", "s/3"]
+
+
+def test_pagination_totals_and_bounds(corpus_index: SearchIndex, corpus: list[DatasetDoc]) -> None:
+    pages = [corpus_index.search(SearchQuery(per_page=50, page=p)) for p in (1, 2, 5, 6)]
+    assert [len(r.hits) for r in pages] == [50, 50, 40, 0]
+    assert {r.total for r in pages} == {len(corpus)}
+    assert not {h.doc.id for h in pages[0].hits} & {h.doc.id for h in pages[1].hits}
+    weird = corpus_index.search(SearchQuery(per_page=10_000, page=-3))
+    assert (len(weird.hits), weird.query.per_page, weird.query.page) == (100, 100, 1)
+    far = corpus_index.search(SearchQuery(page=10**9))
+    assert far.hits == [] and far.total == len(corpus)
+
+
+# --- updates ---------------------------------------------------------------------------------------------
+
+def test_upsert_replaces_by_id(index: SearchIndex) -> None:
+    load(index, doc("s/1", "旧标题"), doc("s/2", "其他"))
+    index.upsert([doc("s/1", "新标题"), doc("s/1", "最新标题")])
+    index.commit()
+    assert index.count() == 2
+    assert all_ids(index, "旧标") == set() and all_ids(index, "最新") == {"s/1"}
+    latest = index.get("s/1")
+    assert latest is not None and latest.title == "最新标题"
+
+
+def test_delete_delete_source_count_and_ids_for_source(index: SearchIndex) -> None:
+    load(index, doc("a/1", "一"), doc("a/2", "二"), doc("b/1", "三"), doc("ab/1", "四"))
+    assert index.ids_for_source("a") == {"a/1", "a/2"}
+    index.delete(["a/1"])
+    index.commit()
+    assert index.ids_for_source("a") == {"a/2"} and index.count() == 3 and index.get("a/1") is None
+    index.delete_source("a")
+    index.commit()
+    assert index.ids_for_source("a") == set() and index.ids_for_source("ab") == {"ab/1"} and index.count() == 2
+    index.clear()
+    index.commit()
+    assert index.count() == 0
+
+
+def test_changes_are_invisible_until_commit(index: SearchIndex) -> None:
+    index.upsert([doc("s/1", "数据")])
+    assert index.count() == 0
+    index.commit()
+    assert index.count() == 1
+
+
+def test_get_returns_the_original_values(index: SearchIndex) -> None:
+    original = doc("s/1", "济南市ＰＭ２.５数据", "描述 <b>", title_en="PM2.5", keywords=["空气"],
+                   themes=["ENVI"], formats=["CSV", "JSON"], license="CC_BY_4_0", access="PUBLIC",
+                   publisher="生态环境局", modified=datetime(2024, 5, 1, 8, tzinfo=UTC),
+                   issued=datetime(2020, 1, 1), landing_page="https://x")
+    load(index, original)
+    assert index.get("s/1") == original
+    assert index.search(SearchQuery(q="pm2.5")).hits[0].doc == original
+
+
+# --- snippets -------------------------------------------------------------------------------------------
+
+def test_snippet_and_title_are_escaped_with_marks_only_around_matches(index: SearchIndex) -> None:
+    evil = 'alert <script>alert(1)</script> and "><img src=x onerror=alert(1)> & 交通'
+    load(index, doc("s/1", '<b>交通</b> "alert"', evil))
+    hit = index.search(SearchQuery(q="alert 交通")).hits[0]
+    for fragment in (hit.snippet, hit.title_html):
+        stripped = fragment.replace("<mark>", "").replace("</mark>", "")
+        assert "<" not in stripped and ">" not in stripped and '"' not in stripped
+        assert re.findall(r"<mark>(.*?)</mark>", fragment) and all(
+            m in ("alert", "交通") for m in re.findall(r"<mark>(.*?)</mark>", fragment))
+    assert html.unescape(hit.snippet.replace("<mark>", "").replace("</mark>", "")) == evil
+    assert hit.title_html == '&lt;b&gt;<mark>交通</mark>&lt;/b&gt; &quot;<mark>alert</mark>&quot;'
+
+
+def test_snippet_is_a_window_around_the_first_match(index: SearchIndex) -> None:
+    load(index, doc("s/1", "标题", "开头" + "填充文字" * 60 + "公交线路" + "结尾" * 60),
+         doc("s/2", "公交", "没有匹配的描述" * 30), doc("s/3", "公交", "", description_en="Bus lines <x>"))
+    hits = {h.doc.id: h for h in index.search(SearchQuery(q="公交")).hits}
+    assert hits["s/1"].snippet.startswith("…") and hits["s/1"].snippet.endswith("…")
+    assert "<mark>公交</mark>线路" in hits["s/1"].snippet and 120 <= len(hits["s/1"].snippet) < 160
+    assert hits["s/2"].snippet.startswith("没有匹配") and "<mark>" not in hits["s/2"].snippet
+    assert hits["s/3"].snippet == "Bus lines &lt;x&gt;"
+
+
+# --- robustness -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("q", ['"', '"unbalanced', "title:交通", "(((", ")", "[1 TO 5]", "*", "交通*", "?", "\\",
+                               "a AND OR NOT", "-", "+交通", "~2", "^3", "\x00", "x" * 10_000, "交" * 1000,
+                               "<script>", "😀交通😀", "{}", "AND", "a" * 300, "NOT 交通", "  "])
+def test_weird_query_strings_do_not_raise(corpus_index: SearchIndex, q: str) -> None:
+    result = corpus_index.search(SearchQuery(q=q, filters={"theme": ['"*:']}, sort="bogus"))
+    assert result.total == 0 and result.hits == []
+    assert corpus_index.search(SearchQuery(q=q)).total >= 0
+
+
+def test_query_syntax_is_plain_text(corpus_index: SearchIndex, corpus: list[DatasetDoc]) -> None:
+    assert all_ids(corpus_index, "交通*") == all_ids(corpus_index, "(交通)") == truth(corpus, "交通")
+    assert len(analyze_query("字" * 500)) == 1 and len(analyze_query("字" * 500)[0].text) == 200
+
+
+def test_reopen_after_close_keeps_docs(tmp_path: Path) -> None:
+    with SearchIndex(tmp_path / "i") as first:
+        first.upsert([doc("s/1", "交通"), doc("s/2", "水")])  # committed by close()
+    with SearchIndex(tmp_path / "i") as second:
+        assert second.count() == 2 and all_ids(second, "交通") == {"s/1"}
+    with pytest.raises(SearchIndexError):
+        second.search(SearchQuery())
+
+
+def test_one_writer_per_directory(tmp_path: Path) -> None:
+    with SearchIndex(tmp_path / "i") as writer, SearchIndex(tmp_path / "i") as reader:
+        writer.upsert([doc("s/1", "交通")])
+        with pytest.raises(IndexLockedError):
+            reader.upsert([doc("s/2", "水")])
+        writer.commit()
+        assert reader.count() == 1  # another SearchIndex sees the commit
+
+
+@pytest.mark.parametrize("meta", [{"format": "harvester-search-index", "schema_version": 0}, {"other": 1}, None])
+def test_incompatible_index_asks_for_reindex(tmp_path: Path, meta: dict | None) -> None:
+    SearchIndex(tmp_path / "i").close()
+    meta_file = tmp_path / "i" / "meta.json"
+    meta_file.write_text(json.dumps(meta)) if meta is not None else meta_file.unlink()
+    with pytest.raises(IndexFormatError, match="harvester reindex"):
+        SearchIndex(tmp_path / "i")
+    with SearchIndex.recreate(tmp_path / "i") as fresh:
+        assert fresh.count() == 0
+
+
+def test_recreate_refuses_while_a_writer_holds_the_index(tmp_path: Path) -> None:
+    with SearchIndex(tmp_path / "i") as writer:
+        writer.upsert([doc("s/1", "交通")])
+        with pytest.raises(IndexLockedError):
+            SearchIndex.recreate(tmp_path / "i")
+    assert json.loads((tmp_path / "i" / "meta.json").read_text())["schema_version"] >= 1
+    with SearchIndex.recreate(tmp_path / "i") as fresh:
+        assert fresh.count() == 0
+
+
+def test_readers_keep_serving_while_a_writer_commits(index: SearchIndex) -> None:
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for _ in range(30):
+                index.search(SearchQuery(q="交通", filters={"theme": ["TRAN"]}))
+                index.search(SearchQuery())
+        except BaseException as error:  # noqa: BLE001 - collected for the assertion below
+            errors.append(error)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    for batch in range(10):
+        index.upsert(doc(f"s/{batch}-{n}", "交通数据", themes=["TRAN"]) for n in range(20))
+        index.commit()
+    for thread in readers:
+        thread.join()
+    assert errors == [] and index.count() == 200
+
+
+def test_index_terms_are_bigrams_and_lower_cased_words() -> None:
+    assert index_terms("济南市PM2.5，ＧＤＰ 水") == ["济南", "南市", "pm2", "5", "gdp", "水"]
