@@ -200,3 +200,18 @@ def test_reindex_rebuilds_the_same_index_from_the_store(ctx: Context, portal) ->
     assert after.total == before.total
     assert sorted(h.doc.id for h in after.hits) == sorted(h.doc.id for h in before.hits)
     assert after.facets == before.facets
+
+
+def test_reindex_recreates_an_index_of_an_older_format(ctx: Context, portal) -> None:
+    import json
+
+    from harvester.reindex import reindex
+
+    demo, running = portal
+    run_job(ctx, ckan_source(running.url))
+    ctx.index.close()
+    ctx.__dict__.pop("index")
+    meta = ctx.settings.index_path / "meta.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "schema_version": -1}))
+    assert reindex(ctx) == 60
+    assert ctx.index.count() == 60
