@@ -12,6 +12,7 @@ from typing import Any
 
 from harvester.dcat.record import Iris
 from harvester.index import SearchIndex
+from harvester.mapping.worker import Mapper
 from harvester.model import Source
 from harvester.settings import Settings
 from harvester.state import State
@@ -38,6 +39,10 @@ class Context:
     def index(self) -> SearchIndex:
         return SearchIndex(self.settings.index_path)
 
+    @cached_property
+    def mapper(self) -> Mapper:
+        return Mapper(int(self.settings["harvest.map_workers"]))
+
     # --- sources: declared in the config file (read-only) or added by operators (state.db) -----------
     def sources(self) -> list[Source]:
         declared = [source_from_config(raw) for raw in self.settings.sources]
@@ -51,7 +56,7 @@ class Context:
         raise KeyError(f"no source {source_id!r}; see 'harvester source list'")
 
     def close(self) -> None:
-        for name in ("index", "store", "state"):
+        for name in ("mapper", "index", "store", "state"):
             if name in self.__dict__:
                 self.__dict__.pop(name).close()
 

@@ -15,19 +15,20 @@ import logging
 import queue
 import threading
 import traceback
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import orjson
 
 from harvester.context import Context
-from harvester.dcat.rdf import term
-from harvester.dcat.record import catalog_record_triples, source_catalog_triples
-from harvester.errors import FetchError, GatherError, MappingError
+from harvester.dcat.record import source_catalog_triples
+from harvester.errors import FetchError, GatherError
 from harvester.http import PoliteClient
-from harvester.index.docs import doc_from_triples
-from harvester.mapping.emitters import MapContext, slug
+from harvester.mapping.emitters import slug
+from harvester.mapping.worker import MapItem, Mapped, MapTask
 from harvester.model import DatasetDoc, Job, JobStatus, Outcome, RecordError, RemoteRef, Source, Stage
 from harvester.sources import SourceType, open_source
 from harvester.state import StoredRecord, utcnow
@@ -35,18 +36,29 @@ from harvester.store import GraphWrite, StoreError
 from harvester.store.oxigraph import RecordDataError
 
 log = logging.getLogger(__name__)
-_MODIFIED = term("dct:modified")
 Progress = Callable[[Job, int | None], None]
 
 
 @dataclass
-class _Written:
+class _Pending:
+    """A record waiting for its mapping: what the state will note once it is written."""
+
     ref: RemoteRef
     key: str
     hash: str
+    marker: str | None
+    known: bool
+
+
+@dataclass
+class _Written:
+    pending: _Pending
     write: GraphWrite
     doc: DatasetDoc | None
-    outcome: Outcome
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome.UPDATED if self.pending.known else Outcome.ADDED
 
 
 @dataclass
@@ -55,6 +67,7 @@ class _Batch:
     seen_known: list[str] = field(default_factory=list)  # unchanged or failed records already stored
     marker_updates: list[StoredRecord] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
+    pending: dict[str, _Pending] = field(default_factory=dict)
 
 
 class _BatchWriter:
@@ -139,80 +152,86 @@ class JobRunner:
     def _write_source_catalog(self) -> None:
         iris = self.ctx.iris
         triples = source_catalog_triples(iris, self.source, self.ctx.settings["web.title"])
-        self.ctx.store.replace_graphs([GraphWrite(iris.source_graph(self.source.id), triples)])
+        self.ctx.store.replace_graphs([GraphWrite.of(iris.source_graph(self.source.id), triples)])
 
     # --- batches -------------------------------------------------------------------------------
     def _gather_all(self, job: Job, src: SourceType, since: Any) -> None:
-        refs: list[RemoteRef] = []
+        """Batches flow: prepare (this thread) → map (a worker process) → commit (the writer thread)."""
         size = int(self.ctx.settings["harvest.batch_size"])
         writer = _BatchWriter(lambda batch: self._commit(job, src, batch))
+        in_flight: deque[tuple[_Batch, Future[list[Mapped]]]] = deque()
         try:
-            for ref in src.gather(since):
-                refs.append(ref)
-                if len(refs) >= size:
-                    writer.submit(self._process(job, src, refs))
-                    refs = []
-            writer.submit(self._process(job, src, refs))
+            for refs in _chunks(src.gather(since), size):
+                batch, task = self._prepare(job, src, refs)
+                in_flight.append((batch, self.ctx.mapper.submit(task)))
+                if len(in_flight) > 1:
+                    writer.submit(self._collect(job, *in_flight.popleft()))
+            while in_flight:
+                writer.submit(self._collect(job, *in_flight.popleft()))
         finally:
             writer.close()
 
-    def _process(self, job: Job, src: SourceType, refs: list[RemoteRef]) -> _Batch:
+    def _prepare(self, job: Job, src: SourceType, refs: list[RemoteRef]) -> tuple[_Batch, MapTask]:
         batch = _Batch()
-        if not refs:
-            return batch
+        task = MapTask(src.mapping.ref, self.ctx.iris.base, self.source, utcnow())
         known = self.ctx.state.records_by_remote_id(self.source.id, [r.remote_id for r in refs])
         for ref in refs:
-            self._one(job, src, ref, known.get(ref.remote_id), batch)
+            item = self._one(job, src, ref, known.get(ref.remote_id), batch)
+            if item is not None:
+                task.items.append(item)
+        return batch, task
+
+    def _collect(self, job: Job, batch: _Batch, future: Future[list[Mapped]]) -> _Batch:
+        iris = self.ctx.iris
+        for mapped in future.result():
+            pending = batch.pending.pop(mapped.remote_id)
+            if mapped.error is not None:
+                self._record_failed(job, batch, pending.ref, pending.known, Stage.MAP, mapped.error)
+                continue
+            graph = iris.graph(self.source.id, pending.key)
+            batch.written.append(_Written(pending, GraphWrite(graph, mapped.ntriples), mapped.doc))
         return batch
 
     def _count(self, job: Job, outcome: Outcome, n: int = 1) -> None:
         with self._lock:
             job.counts.count(outcome, n)
 
-    def _one(self, job: Job, src: SourceType, ref: RemoteRef, known: StoredRecord | None, batch: _Batch) -> None:
+    def _one(self, job: Job, src: SourceType, ref: RemoteRef, known: StoredRecord | None,
+             batch: _Batch) -> MapItem | None:
+        """Unchanged, failed, or a MapItem to map."""
         if known and not self.full and ref.changed_marker and ref.changed_marker == known.marker:
             batch.seen_known.append(ref.remote_id)
             self._count(job, Outcome.UNCHANGED)
-            return
+            return None
         stage = Stage.FETCH
         try:
             payload = src.fetch(ref)
             stage = Stage.MAP
-            content_hash = _content_hash(payload, src.mapping.digest)
+            body = _canonical_json(payload)
+            content_hash = hashlib.sha1(body + src.mapping.digest.encode()).hexdigest()
+            marker = src.mapping.change_marker(payload) or ref.changed_marker
             if known and known.hash == content_hash:
                 batch.seen_known.append(ref.remote_id)
-                batch.marker_updates.append(StoredRecord(ref.remote_id, known.key, known.hash,
-                                                         src.mapping.change_marker(payload)))
+                batch.marker_updates.append(StoredRecord(ref.remote_id, known.key, known.hash, marker))
                 self._count(job, Outcome.UNCHANGED)
-                return
-            batch.written.append(self._map(src, ref, payload, content_hash, known))
-        except (MappingError, FetchError) as exc:
-            self._record_failed(job, batch, ref, known, stage, str(exc))
+                return None
+            key = known.key if known else slug(ref.remote_id)
+            original = src.original_url(ref, payload)
+            ref = RemoteRef(ref.remote_id, marker, original)
+            batch.pending[ref.remote_id] = _Pending(ref, key, content_hash, marker, known is not None)
+            return MapItem(ref.remote_id, key, body, content_hash, original)
+        except FetchError as exc:
+            self._record_failed(job, batch, ref, known is not None, stage, str(exc))
         except Exception as exc:  # noqa: BLE001 - a broken record fails alone, whatever broke
-            self._record_failed(job, batch, ref, known, stage, f"unexpected {type(exc).__name__}: {exc}")
+            self._record_failed(job, batch, ref, known is not None, stage, f"unexpected {type(exc).__name__}: {exc}")
+        return None
 
-    def _record_failed(self, job: Job, batch: _Batch, ref: RemoteRef, known: StoredRecord | None,
-                       stage: Stage, message: str) -> None:
+    def _record_failed(self, job: Job, batch: _Batch, ref: RemoteRef, known: bool, stage: Stage,
+                       message: str) -> None:
         self._count(job, Outcome.FAILED)
         batch.errors.append(RecordError(stage, message, ref.remote_id, ref.url))
         if known:  # the last good version stays stored and is not deleted as unlisted
             batch.seen_known.append(ref.remote_id)
-
-    def _map(self, src: SourceType, ref: RemoteRef, payload: Any, content_hash: str,
-             known: StoredRecord | None) -> _Written:
-        iris = self.ctx.iris
-        key = known.key if known else slug(ref.remote_id)
-        mctx = MapContext(iris.base, self.source.id, key, iris.dataset(self.source.id, key),
-                          lang=str(self.source.options.get("language", "zh")))
-        src.mapping.apply(payload, mctx)
-        original = src.original_url(ref, payload)
-        modified = next((t.o for t in mctx.triples if t.p == _MODIFIED and t.s == f"<{mctx.dataset}>"), None)
-        triples = mctx.triples + catalog_record_triples(iris, self.source, key, original, utcnow(), content_hash,
-                                                        modified)
-        doc = doc_from_triples(self.source.id, key, triples)
-        ref = RemoteRef(ref.remote_id, src.mapping.change_marker(payload) or ref.changed_marker, original)
-        return _Written(ref, key, content_hash, GraphWrite(iris.graph(self.source.id, key), triples), doc,
-                        Outcome.UPDATED if known else Outcome.ADDED)
 
     def _commit(self, job: Job, src: SourceType, batch: _Batch) -> None:
         """Store → index → state, in the writer thread (see the module docstring for why this order)."""
@@ -222,8 +241,9 @@ class JobRunner:
             self.ctx.index.upsert(docs)
             self.ctx.index.commit()
         state = self.ctx.state
-        state.save_records(self.source.id, job.id, [StoredRecord(w.ref.remote_id, w.key, w.hash,
-                                                                 w.ref.changed_marker) for w in written])
+        state.save_records(self.source.id, job.id, [StoredRecord(w.pending.ref.remote_id, w.pending.key,
+                                                                 w.pending.hash, w.pending.marker)
+                                                    for w in written])
         state.save_records(self.source.id, job.id, batch.marker_updates)
         state.touch_records(self.source.id, job.id, batch.seen_known)
         with self._lock:
@@ -250,7 +270,8 @@ class JobRunner:
             except RecordDataError as exc:
                 if w.outcome == Outcome.ADDED:  # clear what the refused bulk load may have left
                     self.ctx.store.drop_graphs([w.write.graph])
-                self._record_failed(job, batch, w.ref, None, Stage.STORE, f"the store refused the record: {exc}")
+                self._record_failed(job, batch, w.pending.ref, w.pending.known, Stage.STORE,
+                                    f"the store refused the record: {exc}")
         return ok
 
     # --- deletions -------------------------------------------------------------------------------
@@ -280,12 +301,23 @@ class JobRunner:
         job.counts.count(Outcome.DELETED, len(records))
 
 
-def _content_hash(payload: Any, mapping_digest: str) -> str:
+def _canonical_json(payload: Any) -> bytes:
+    """The payload as sorted-key JSON: hashed for change detection, and sent to the mapping worker."""
     try:
-        body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # orjson refuses integers past 64 bits
-        body = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    return hashlib.sha1(body + mapping_digest.encode()).hexdigest()
+        return json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def _chunks(refs: Iterable[RemoteRef], size: int) -> Iterator[list[RemoteRef]]:
+    chunk: list[RemoteRef] = []
+    for ref in refs:
+        chunk.append(ref)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def run_job(ctx: Context, source: Source, full: bool = False, progress: Progress | None = None,

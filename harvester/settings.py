@@ -33,7 +33,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("web.title", "济南市公共数据目录", "Site title (Chinese)."),
     Setting("web.title_en", "Jinan Open Data Catalog", "Site title (English)."),
     Setting("web.secret_key", "", "Flask secret key (sessions, language choice); random per start if empty."),
-    Setting("harvest.batch_size", 500, "Records written to the store and index per batch.", int),
+    Setting("harvest.batch_size", 1000, "Records mapped, then written to the store and index, per batch "
+            "(larger batches mean fewer, larger store segments).", int),
+    Setting("harvest.map_workers", 1 if (os.cpu_count() or 1) > 1 else 0, "Processes that map records "
+            "beside the harvest process (0: map in the harvest process itself).", int),
     Setting("harvest.delete_guard", 0.2, "Largest share of a source a complete harvest may delete "
             "without an operator's confirmation.", float),
     Setting("harvest.overlap_seconds", 600, "Incremental harvests ask for changes since the last good "

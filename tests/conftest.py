@@ -14,9 +14,11 @@ from harvester.settings import Settings, load_settings
 
 
 def make_settings(data_dir: Path, **values: object) -> Settings:
-    """Settings isolated from the environment and any harvester.toml, with fast HTTP retries for tests."""
+    """Settings isolated from the environment and any harvester.toml, with fast HTTP retries for tests, and
+    mapping in the test process (one test runs the worker processes: test_harvest_ckan)."""
     base = load_settings(data_dir / "absent.toml", env={})
-    return base.with_values(data_dir=str(data_dir), http_retries=1, http_backoff=0.01, **values)
+    values = {"http_retries": 1, "http_backoff": 0.01, "harvest_map_workers": 0, **values}
+    return base.with_values(data_dir=str(data_dir), **values)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def map_package(package: dict, source_id: str = "demo", key: str = "k", lang: st
     triples = list(ctx.triples)
     if with_record:
         source = Source(source_id, "ckan", "https://portal.example", "Portal")
-        modified = next((t.o for t in triples if t.p.endswith("/modified>")), None)
+        modified = next((o for _, p, o in triples if p.endswith("/modified>")), None)
         triples += catalog_record_triples(iris, source, key, f"https://portal.example/dataset/{key}",
                                           HARVESTED, "0" * 40, modified)
     return triples

@@ -215,3 +215,23 @@ def test_reindex_recreates_an_index_of_an_older_format(ctx: Context, portal) -> 
     meta.write_text(json.dumps({**json.loads(meta.read_text()), "schema_version": -1}))
     assert reindex(ctx) == 60
     assert ctx.index.count() == 60
+
+
+def test_mapping_in_a_worker_process_gives_the_same_catalog(tmp_path, portal) -> None:
+    from tests.conftest import make_settings
+
+    demo, running = portal
+    demo.broken = {9: "bad_date"}
+    graphs = {}
+    for workers in (0, 1):
+        ctx = Context(make_settings(tmp_path / f"w{workers}", harvest_map_workers=workers, harvest_batch_size=25))
+        try:
+            job = run_job(ctx, ckan_source(running.url))
+            assert (job.counts.added, job.counts.failed) == (59, 1)
+            assert "invalid date" in ctx.state.job(job.id).errors[0].message
+            graphs[workers] = {g: sorted(t for t in triples if "modified" not in t[1] or "/record/" not in t[0])
+                               for g, triples in record_graphs(ctx).items()}
+        finally:
+            ctx.close()
+    assert graphs[0].keys() == graphs[1].keys()
+    assert graphs[0] == graphs[1]

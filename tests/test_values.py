@@ -70,3 +70,15 @@ def test_ntriples_terms_escape_and_parse_back() -> None:
     assert rdf.literal_parts(triples[0].o) == (nasty.replace("\x07", ""), "zh", None)
     with pytest.raises(ValueError):
         rdf.iri("relative/path")
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("http://ok.example/a b", "<http://ok.example/a%20b>"),
+    ("http://济南.gov.cn/数据", "<http://济南.gov.cn/数据>"),
+    ("http://[::1", None),
+    ("http://host:port/x", None),
+    ("not a url", None),
+    ("", None),
+])
+def test_untrusted_urls_become_valid_iris_or_nothing(value: str, expected: str | None) -> None:
+    assert rdf.safe_iri(value) == expected

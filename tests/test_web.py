@@ -96,7 +96,7 @@ def _write_hostile_record(ctx: Context, source: Source) -> None:
     ]
     triples += catalog_record_triples(ctx.iris, source, HOSTILE_KEY, HOSTILE_URL,
                                       datetime(2024, 1, 2, tzinfo=timezone.utc), "0" * 40, None)
-    ctx.store.replace_graphs([GraphWrite(ctx.iris.graph(source.id, HOSTILE_KEY), triples)])
+    ctx.store.replace_graphs([GraphWrite.of(ctx.iris.graph(source.id, HOSTILE_KEY), triples)])
     doc = doc_from_triples(source.id, HOSTILE_KEY, triples)
     assert doc is not None
     ctx.index.upsert([doc])

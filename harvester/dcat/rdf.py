@@ -14,6 +14,8 @@ from functools import lru_cache
 from typing import Iterable, NamedTuple
 from urllib.parse import quote
 
+from pyoxigraph import NamedNode
+
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = "http://purl.org/dc/terms/"
 FOAF = "http://xmlns.com/foaf/0.1/"
@@ -64,13 +66,17 @@ def iri(value: str) -> str:
 
 
 def safe_iri(value: str | None) -> str | None:
-    """``iri(value)`` or None when the value is empty or not an absolute http(s)/mailto/urn IRI."""
+    """``iri(value)`` for an untrusted value, or None when it is not a valid absolute IRI even after
+    percent-encoding (checked by Oxigraph's own IRI parser, so the store can load records without
+    validating them again)."""
     if not value:
         return None
     try:
-        return iri(value)
+        node = iri(value)
+        NamedNode(node[1:-1])
     except ValueError:
         return None
+    return node
 
 
 def _escape(text: str) -> str:

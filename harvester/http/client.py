@@ -5,7 +5,6 @@ a size cap, a named User-Agent, and charset detection for portals that mislabel 
 from __future__ import annotations
 
 import email.utils
-import json
 import random
 import threading
 import time
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 
 from harvester import __version__
@@ -35,7 +35,7 @@ class Response:
 
     def json(self) -> Any:
         try:
-            return json.loads(self.text)
+            return orjson.loads(self.text)
         except ValueError as exc:
             raise FetchError(f"invalid JSON from {self.url}: {exc}", self.url) from exc
 

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from harvester import vocab
 from harvester.dcat import rdf
-from harvester.dcat.rdf import A, Triple, literal, safe_iri, term, typed
+from harvester.dcat.rdf import A, literal, safe_iri, term, typed
 from harvester.errors import MappingError
 from harvester.mapping.values import BadValue, is_email, parse_datetime, parse_nonneg_int, split_values
 
@@ -46,7 +46,8 @@ class MapContext:
     source_id: str
     key: str
     dataset: str  # IRI, without brackets
-    triples: list[Triple] = field(default_factory=list)
+    #: plain (s, p, o) tuples on the hot path; Triple is the same shape with names
+    triples: list[tuple[str, str, str]] = field(default_factory=list)
     root: Any = None  # the prepared payload of the record, for rules that read it from a node
     lang: str = "zh"  # the language of untagged text from this source (rules say ``lang: default``)
 
@@ -54,7 +55,7 @@ class MapContext:
         return self.lang if opts.lang == "default" else opts.lang
 
     def add(self, s: str, p: str, o: str) -> None:
-        self.triples.append(Triple(s, p, o))
+        self.triples.append((s, p, o))
 
 
 Emitter = Callable[[list[Any], RuleOptions, MapContext, str], list[str]]

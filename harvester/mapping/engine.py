@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from harvester import MAPPINGS_DIR
-from harvester.dcat.rdf import A, Triple, literal, term
+from harvester.dcat.rdf import A, literal, term
 from harvester.errors import MappingError
 from harvester.mapping.emitters import EMITTERS, Emitter, MapContext, RuleOptions, slug
 from harvester.mapping.paths import Getter, compile_path, first_values, is_empty, root_key
@@ -66,6 +66,7 @@ class Mapping:
     kv_lists: list[tuple[str, str, str]]  # (path, key field, value field)
     dataset: NodeSpec
     nodes: dict[str, NodeSpec]
+    ref: str = ""  # how load_mapping found it (a name or a path), so a worker process can load it too
 
     def remote_id(self, payload: Any) -> str | None:
         values = first_values(self.record_id, payload) if isinstance(payload, dict) else []
@@ -123,7 +124,7 @@ def _apply_node(mapping: Mapping, spec: NodeSpec, payload: Any, ctx: MapContext,
                 raise MappingError(f"{rule.options.name} is missing")
             continue
         emitted.add(predicate)
-        triples.extend([Triple(subject, predicate, obj) for obj in objects])
+        triples.extend([(subject, predicate, obj) for obj in objects])
     if spec.keep_unmapped and isinstance(payload, dict):
         _keep_unmapped(spec, payload, ctx, subject)
     added = len(ctx.triples) - start
@@ -300,4 +301,6 @@ def load_mapping(name_or_path: str) -> Mapping:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ValueError(f"cannot read mapping {name_or_path!r}: {exc}") from exc
-    return compile_mapping(text, path.stem)
+    mapping = compile_mapping(text, path.stem)
+    mapping.ref = name_or_path
+    return mapping

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import IO, Iterator, Protocol, Sequence
 
-from harvester.dcat.rdf import Triple
+from harvester.dcat.rdf import Triple, to_ntriples
 from harvester.errors import HarvestError
 
 
@@ -23,10 +23,18 @@ class QueryTimeout(StoreError):
 
 @dataclass(frozen=True)
 class GraphWrite:
-    """The whole new content of one record's named graph."""
+    """The whole new content of one record's named graph, as N-Triples text (one triple a line)."""
 
     graph: str  # IRI, without angle brackets
-    triples: Sequence[Triple]
+    ntriples: str
+
+    @classmethod
+    def of(cls, graph: str, triples: Sequence[tuple[str, str, str]]) -> GraphWrite:
+        return cls(graph, to_ntriples(triples))
+
+    def nquads(self) -> str:
+        """The same triples as N-Quads in this graph. Literals escape line breaks, so every " .\n" ends a line."""
+        return self.ntriples.replace(" .\n", f" <{self.graph}> .\n")
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import IO, Iterator, Sequence
 
 import pyoxigraph as ox
 
-from harvester.dcat.rdf import Triple, to_nquads, to_ntriples
+from harvester.dcat.rdf import Triple
 from harvester.store import GraphWrite, QueryAnswer, QueryTimeout, StoreError
 from harvester.store.results import GRAPH_FORMATS, SELECT_FORMATS, negotiate, serialize_ask, serialize_select
 
@@ -59,8 +59,9 @@ class OxigraphStore:
             old = [w for w, e in zip(writes, exists) if e]
             try:
                 if new:
-                    data = "".join(to_nquads(w.triples, f"<{w.graph}>") for w in new)
-                    self._store.bulk_load(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+                    data = "".join(w.nquads() for w in new)
+                    # lenient: records come from harvester.dcat.rdf, whose IRIs are checked when minted
+                    self._store.bulk_load(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS, lenient=True)
                 if old:
                     self._store.update(_replace_update(old))
             except SyntaxError as exc:
@@ -160,7 +161,7 @@ def _restored_quad(quad: ox.Quad) -> ox.Quad:
 
 def _replace_update(writes: Sequence[GraphWrite]) -> str:
     drops = "".join(f"DROP SILENT GRAPH <{w.graph}> ;\n" for w in writes)
-    body = "".join(f"GRAPH <{w.graph}> {{\n{to_ntriples(w.triples)}}}\n" for w in writes)
+    body = "".join(f"GRAPH <{w.graph}> {{\n{w.ntriples}}}\n" for w in writes)
     return f"{drops}INSERT DATA {{\n{body}}}"
 
 
