@@ -235,3 +235,15 @@ def test_mapping_in_a_worker_process_gives_the_same_catalog(tmp_path, portal) ->
             ctx.close()
     assert graphs[0].keys() == graphs[1].keys()
     assert graphs[0] == graphs[1]
+
+
+def test_a_portal_that_serves_the_same_page_again_stops_the_gather(ctx: Context, portal) -> None:
+    demo, running = portal
+    run_job(ctx, ckan_source(running.url))
+    demo.repeat_pages = True
+    demo.remove([0])
+    job = run_job(ctx, ckan_source(running.url), full=True)
+    assert job.status == JobStatus.FAILED
+    assert "paging loop" in job.message
+    assert job.counts.deleted == 0 and dataset_count(ctx) == 60
+    assert len([q for q in running.queries if "package_search" in q]) < 20  # it stopped, it did not spin

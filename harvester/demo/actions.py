@@ -47,7 +47,7 @@ def package_search(portal: DemoPortal, params: Params) -> dict[str, Any]:
     if portal.search_disabled:
         raise not_found()
     rows = min(_integer(params, "rows", 10), MAX_ROWS)
-    start = _integer(params, "start", 0)
+    start = 0 if portal.repeat_pages else _integer(params, "start", 0)
     if portal.take_search_fault(start // rows + 1 if rows else 1):
         raise ServerFault(f"package_search page {start // max(rows, 1) + 1} failed (injected)")
     sort = str(params.get("sort") or DEFAULT_SORT)

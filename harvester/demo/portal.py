@@ -41,6 +41,7 @@ class DemoPortal:
       fail_search_page: package_search answers HTTP 500 for this page (1-based, ``start // rows + 1``)
       fail_search_times: how often that page fails before it recovers; None fails it every time
       search_disabled: package_search answers 404, like a CKAN without a search index
+      repeat_pages: package_search ignores ``start`` and serves the first page again (a paging loop)
       broken: index → one of BROKEN_KINDS, injected into that package wherever it is served
     """
 
@@ -50,6 +51,7 @@ class DemoPortal:
         self.fail_search_page: int | None = None
         self.fail_search_times: int | None = None
         self.search_disabled = False
+        self.repeat_pages = False
         self.broken: dict[int, str] = {}
         self._size = size
         #: indexes at or past this were added after the portal started
