@@ -9,6 +9,7 @@ distribution…) that rules point to, and what to do with fields no rule reads: 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import string
 from dataclasses import dataclass, field
@@ -293,7 +294,12 @@ def _as_list(value: Any) -> list[str]:
 
 @cache
 def load_mapping(name_or_path: str) -> Mapping:
-    """A mapping by name (``ckan`` → mappings/ckan.yaml) or by file path."""
+    """A mapping by name (``ckan`` → mappings/ckan.yaml), by file path, or ``python:module:attribute`` — an
+    object with the same interface (``apply``, ``change_marker``, ``remote_id``, ``digest``, ``ref``) for
+    source types whose payloads are not JSON records (RDF feeds, XML catalogs)."""
+    if name_or_path.startswith("python:"):
+        module_name, _, attribute = name_or_path.removeprefix("python:").partition(":")
+        return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
     path = Path(name_or_path)
     if not path.suffix:
         path = MAPPINGS_DIR / f"{name_or_path}.yaml"
