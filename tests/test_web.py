@@ -1,7 +1,7 @@
-"""The public web site against a real Context: the demo CKAN portal harvested once, then pages, APIs and SPARQL.
+"""The public web site against a real Context: search page, dataset pages, the search API and SPARQL.
 
-One module-scoped catalog: the demo portal runs on a loopback ephemeral port, ``run_job`` harvests it into
-an embedded store and search index under tmp, and a hand-made hostile record is added next to it.
+One module-scoped catalog (tests/web_catalog.py): two demo CKAN portals on loopback ephemeral ports,
+harvested by ``run_job`` into an embedded store and search index under tmp, and a hand-made hostile record.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import csv
 import io
 import json
 import re
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 from xml.etree import ElementTree
 
 import lxml.html
@@ -21,86 +21,29 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from harvester.context import Context
-from harvester.demo import DemoPortal, serve
-from harvester.dcat.rdf import A, Triple, iri, literal, term, to_ntriples, typed
-from harvester.dcat.record import catalog_record_triples
+from harvester.dcat.rdf import to_ntriples
 from harvester.index import SearchQuery
-from harvester.index.docs import doc_from_triples
-from harvester.jobs import run_job
-from harvester.model import JobStatus, Source
-from harvester.settings import load_settings
-from harvester.store import GraphWrite, QueryTimeout
+from harvester.model import JobStatus
+from harvester.store import QueryTimeout
+from tests.web_catalog import (
+    HOSTILE_DESCRIPTION,
+    HOSTILE_KEY,
+    HOSTILE_TITLE,
+    PORTAL_TITLE,
+    built_catalog,
+)
 from web import create_app
 from web.i18n import catalog
 
-DEMO_DATASETS = 120
-PORTAL_TITLE = "济南市公共数据开放平台"
 SPARQL_JSON = "application/sparql-results+json"
-XSD_DT = "http://www.w3.org/2001/XMLSchema#dateTime"
-HOSTILE_KEY = "hostile-record"
-HOSTILE_TITLE = '恶意标题<script>alert("t")</script>'
-HOSTILE_DESCRIPTION = '描述"><img src=x onerror=alert(1)>结束'
-HOSTILE_URL = "javascript:alert(document.cookie)"
 
 
 # --- the catalog ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def portal_url() -> Iterator[str]:
-    with serve(DemoPortal(size=DEMO_DATASETS)) as running:
-        yield running.url
-
-
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory, portal_url: str) -> Iterator[Context]:
-    data_dir = tmp_path_factory.mktemp("web")
-    settings = load_settings(Path(data_dir) / "none.toml", env={}).with_values(data_dir=str(data_dir))
-    context = Context(settings)
-    source = Source(id="jinan", type="ckan", url=portal_url, title=PORTAL_TITLE)
-    job = run_job(context, source)
-    assert job.status == JobStatus.SUCCEEDED, (job.message, job.errors[:3])
-    assert job.counts.added == DEMO_DATASETS
-    _write_hostile_record(context, source)
-    yield context
-    context.close()
-
-
-def _write_hostile_record(ctx: Context, source: Source) -> None:
-    """A record whose harvested strings try to inject markup and script URLs."""
-    ds = f"<{ctx.iris.dataset(source.id, HOSTILE_KEY)}>"
-    dist = f"<{ctx.iris.dataset(source.id, HOSTILE_KEY)}/distribution/1>"
-    org = f"<{ctx.iris.base}/organization/{source.id}/hostile>"
-    contact = f"<{ctx.iris.dataset(source.id, HOSTILE_KEY)}#contact>"
-    prop = f"<{ctx.iris.dataset(source.id, HOSTILE_KEY)}#property-0>"
-    triples = [
-        Triple(ds, A, term("dcat:Dataset")),
-        Triple(ds, term("dct:title"), literal(HOSTILE_TITLE, "zh")),
-        Triple(ds, term("dct:description"), literal(HOSTILE_DESCRIPTION, "zh")),
-        Triple(ds, term("dcat:keyword"), literal("<b>粗体</b>", "zh")),
-        Triple(ds, term("dcat:landingPage"), iri(HOSTILE_URL)),
-        Triple(ds, term("dct:modified"), typed("2024-01-02T03:04:05+00:00", XSD_DT)),
-        Triple(ds, term("dct:publisher"), org),
-        Triple(org, A, term("foaf:Organization")),
-        Triple(org, term("foaf:name"), literal("<script>alert('org')</script>部门", "zh")),
-        Triple(ds, term("dcat:contactPoint"), contact),
-        Triple(contact, A, term("vcard:Kind")),
-        Triple(contact, term("vcard:hasEmail"), iri("javascript:alert('mail')")),
-        Triple(ds, term("schema:additionalProperty"), prop),
-        Triple(prop, term("schema:name"), literal("<i>字段</i>")),
-        Triple(prop, term("schema:value"), literal('"><svg onload=alert(1)>')),
-        Triple(ds, term("dcat:distribution"), dist),
-        Triple(dist, A, term("dcat:Distribution")),
-        Triple(dist, term("dct:title"), literal("<script>alert('dist')</script>", "zh")),
-        Triple(dist, term("dcat:downloadURL"), iri("javascript:alert('download')")),
-        Triple(dist, term("dcat:accessURL"), iri("JavaScript:alert('access')")),
-    ]
-    triples += catalog_record_triples(ctx.iris, source, HOSTILE_KEY, HOSTILE_URL,
-                                      datetime(2024, 1, 2, tzinfo=timezone.utc), "0" * 40, None)
-    ctx.store.replace_graphs([GraphWrite.of(ctx.iris.graph(source.id, HOSTILE_KEY), triples)])
-    doc = doc_from_triples(source.id, HOSTILE_KEY, triples)
-    assert doc is not None
-    ctx.index.upsert([doc])
-    ctx.index.commit()
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
+    with built_catalog(tmp_path_factory.mktemp("web")) as built:
+        yield built.ctx
 
 
 @pytest.fixture(scope="module")
@@ -216,12 +159,24 @@ def test_sort_and_pagination(client, ctx: Context) -> None:
     assert second.cssselect(".pagination strong")[0].text == "2"
 
 
-def test_empty_result_suggests_removing_filters(client) -> None:
-    doc = page(client.get("/search", query_string={"q": "不存在的词语组合xyzzy", "access": "PUBLIC"}))
+def test_empty_result_suggests_what_to_relax_with_counts(client, ctx: Context) -> None:
+    args = {"q": "交通", "access": "PUBLIC", "keyword": "没有这个关键词"}
+    doc = page(client.get("/search", query_string=args))
     assert not doc.cssselect("li.hit")
-    empty = text_of(doc.cssselect(".empty")[0])
-    assert "没有找到" in empty and "移除" in empty
-    assert any("access=" not in a.get("href") for a in doc.cssselect(".empty .chips a"))
+    without_keyword = ctx.index.search(SearchQuery(q="交通", filters={"access": ["PUBLIC"]})).total
+    assert without_keyword > 0
+    suggestions = doc.cssselect(".empty .relaxations li")
+    assert len(suggestions) == 1, "removing the access filter or the words alone still finds nothing"
+    assert "没有这个关键词" in text_of(suggestions[0]) and f"{without_keyword:,}" in text_of(suggestions[0])
+    href = suggestions[0].cssselect("a")[0].get("href")
+    assert "keyword=" not in href and "access=PUBLIC" in href and "q=" in href
+    assert text_of(page(client.get(href)).cssselect("#result-count")[0]) == f"共找到 {without_keyword:,} 个数据集"
+
+    words = page(client.get("/search", query_string={"q": "不存在的词语组合xyzzy", "access": "RESTRICTED"}))
+    restricted = ctx.index.search(SearchQuery(filters={"access": ["RESTRICTED"]})).total
+    [suggestion] = words.cssselect(".empty .relaxations li")
+    assert "不限关键词" in text_of(suggestion) and f"{restricted:,}" in text_of(suggestion)
+    assert "q=" not in suggestion.cssselect("a")[0].get("href")
 
 
 # --- dataset page --------------------------------------------------------------------------------
@@ -241,8 +196,9 @@ def test_dataset_page_shows_metadata_distributions_and_provenance(client, ctx: C
     assert text_of(doc.cssselect("h1")[0]) == title
     assert publisher in text_of(doc.cssselect(".dataset-head")[0])
     assert len(doc.cssselect("li.dist")) == len(list(graph.objects(ds, DCAT.distribution)))
-    assert {a.get("href") for a in doc.cssselect("li.dist a.button")} == downloads
-    assert all(a.get("rel") == "noopener nofollow" for a in doc.cssselect("li.dist a"))
+    assert {a.get("href") for a in doc.cssselect("li.dist a.button:not(.preview)")} == downloads
+    external = [a for a in doc.cssselect("li.dist a") if not a.get("href").startswith("/")]
+    assert external and all(a.get("rel") == "noopener nofollow" for a in external)
     sizes = [int(s) for d in graph.objects(ds, DCAT.distribution) for s in graph.objects(d, DCAT.byteSize)]
     shown = re.findall(r"\d+(?:\.\d)? (?:B|KB|MB|GB)", " ".join(text_of(m) for m in doc.cssselect(".dist-meta")))
     assert len(shown) == len(sizes)
@@ -342,6 +298,17 @@ def test_api_search_json_shape(client, ctx: Context) -> None:
     assert set(data["facets"]) == {"publisher", "theme", "format", "license", "source", "access", "keyword"}
     access = {b["value"]: b for b in data["facets"]["access"]}
     assert access["PUBLIC"]["label"] == "无条件开放" and access["PUBLIC"]["count"] == expected.total
+
+
+@pytest.mark.parametrize(("args", "parameter"), [
+    ({"page": "0"}, "page"), ({"page": "two"}, "page"), ({"per_page": "500"}, "per_page"),
+    ({"sort": "popular"}, "sort"), ({"q": "交" * 201}, "q"),
+])
+def test_api_search_says_which_parameter_is_wrong(client, args: dict[str, str], parameter: str) -> None:
+    response = client.get("/api/search", query_string=args)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["parameter"] == parameter
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
 # --- SPARQL --------------------------------------------------------------------------------------
@@ -447,7 +414,7 @@ def test_sparql_html_page_for_browsers(client) -> None:
     doc = page(client.get("/sparql", headers={"Accept": "text/html,*/*;q=0.8"}))
     assert "PREFIX dcat: <http://www.w3.org/ns/dcat#>" in doc.cssselect("textarea")[0].text
     examples = doc.cssselect(".sparql-examples a")
-    assert len(examples) >= 4
+    assert len(examples) >= 8
     assert "X-Harvester-Truncated" in text_of(doc.cssselect(".sparql-help")[0])
     for link in examples:  # every example works on this catalog and finds something
         result = page(client.get(link.get("href")))
@@ -473,43 +440,60 @@ def test_healthz(client, ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_security_headers_and_no_inline_script(client, ctx: Context) -> None:
-    for url in ("/", "/search?q=交通", f"/dataset/jinan/{dataset_key(ctx, 'PUBLIC')}", "/sparql?format=html"):
+    for url in ("/", "/search?q=交通", f"/dataset/jinan/{dataset_key(ctx, 'PUBLIC')}", "/sparql?format=html",
+                "/portals", "/portal/jinan", "/departments", "/sparql/graph", "/api"):
         response = client.get(url)
+        assert response.status_code == 200, url
         csp = response.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"]
-        assert "<script" not in response.get_data(as_text=True)
+        doc = lxml.html.fromstring(response.get_data(as_text=True))
+        for script in doc.iter("script"):  # scripts are files of this site, or JSON-LD data that never runs
+            assert (script.get("src", "").startswith("/static/") and not (script.text or "").strip()) \
+                or script.get("type") == "application/ld+json", url
         assert ' style="' not in response.get_data(as_text=True)
 
 
 def test_harvested_markup_and_script_urls_are_inert(client, ctx: Context) -> None:
     search = client.get("/search", query_string={"q": "恶意标题"}).get_data(as_text=True)
     dataset = client.get(f"/dataset/jinan/{HOSTILE_KEY}").get_data(as_text=True)
-    assert "&lt;script&gt;" in search and "&lt;script&gt;" in dataset
+    department = client.get("/department/<script>alert('org')</script>部门").get_data(as_text=True)
+    assert "&lt;script&gt;" in search and "&lt;script&gt;" in dataset and "&lt;script&gt;" in department
     sparql = client.get("/sparql", query_string={
         "query": "SELECT ?t WHERE { ?d <http://purl.org/dc/terms/title> ?t FILTER(CONTAINS(?t, '恶意')) }",
         "format": "html"}).get_data(as_text=True)
-    for html in (search, dataset, sparql):
-        assert "<script" not in html.lower()
-        assert "<img" not in html.lower() and "<svg" not in html.lower() and "<b>" not in html
+    for html in (search, dataset, sparql, department):
+        doc = lxml.html.fromstring(html)
+        assert all(s.get("src") or s.get("type") == "application/ld+json" for s in doc.iter("script"))
+        assert not doc.cssselect("img, svg, b, i"), "no element comes from harvested text"
+        assert not [e for e in doc.iter() if any(a.startswith("on") for a in e.attrib)]
         assert not re.search(r"href=[\"']?\s*javascript:", html, re.IGNORECASE)
     doc = lxml.html.fromstring(dataset)
     assert text_of(doc.cssselect("h1")[0]) == HOSTILE_TITLE
     assert HOSTILE_DESCRIPTION in text_of(doc.cssselect(".description")[0])
     assert not doc.cssselect("li.dist a"), "a javascript: distribution URL is not a link"
     assert not doc.cssselect(".provenance a.original")
+    [jsonld] = [s for s in doc.iter("script") if s.get("type") == "application/ld+json"]
+    assert "<" not in jsonld.text and json.loads(jsonld.text)["name"] == HOSTILE_TITLE
 
 
 def test_every_ui_string_is_translated() -> None:
+    from web.dataset_page import DATASET_FIELDS, DISTRIBUTION_FIELDS
+    from web.sparql_examples import EXAMPLES
+
     zh, en = catalog("zh"), catalog("en")
     assert set(zh) == set(en)
     assert all(zh[k].strip() and en[k].strip() for k in zh)
     web = Path(__file__).resolve().parent.parent / "web"
     used = set()
     for path in [*web.glob("*.py"), *web.glob("templates/**/*.html")]:
+        if "admin" in path.relative_to(web).parts:
+            continue  # the admin pages have their own catalogs (web/admin/i18n)
         used |= set(re.findall(r"""_\(\s*["']([a-z][a-z0-9_.]*[a-z0-9_])["']""", path.read_text(encoding="utf-8")))
     assert used and used <= set(zh), sorted(used - set(zh))
     dynamic = [f"facet.{f}" for f in ("publisher", "theme", "format", "license", "source", "access", "keyword")]
     dynamic += [f"sort.{s}" for s in ("relevance", "modified", "title")]
-    assert set(dynamic) <= set(zh)
+    dynamic += [key for key, _curie, _how in DATASET_FIELDS + DISTRIBUTION_FIELDS] + [key for key, _q in EXAMPLES]
+    dynamic += [f"job.{status.value}" for status in JobStatus]
+    assert set(dynamic) <= set(zh), sorted(set(dynamic) - set(zh))

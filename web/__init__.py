@@ -1,4 +1,5 @@
-"""The public web site: search, dataset pages, the JSON search API, the SPARQL endpoint and the health check.
+"""The public web site: search, dataset pages, portal and department pages, the JSON and CKAN-compatible APIs,
+DCAT feeds, the sitemap, the SPARQL endpoint and the health check (docs/website.md).
 
 ``create_app(ctx)`` builds the Flask app around one opened harvester Context; ``harvester serve`` hands
 it to the WSGI server. Everything harvested is untrusted text: templates autoescape it, links from it
@@ -12,7 +13,7 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from harvester.context import Context
@@ -27,8 +28,11 @@ _SAFE_HREF = re.compile(r"^(?:https?://[^\x00-\x20]+|mailto:[^\x00-\x20]+|tel:[^
 
 
 def create_app(ctx: Context) -> Flask:
-    """The Flask app serving ``ctx``: one blueprint per area (search, dataset, api, sparql, health)."""
-    from web import api, dataset, health, search, sparql
+    """The Flask app serving ``ctx``: one blueprint per area (search, dataset pages and previews, portal and
+    department pages, JSON and CKAN APIs, DCAT feed, sitemap, SPARQL, health, metrics, operator pages)."""
+    from web import admin, api, catalog, ckan_api, dataset, health, metrics, portals, preview, search, sitemap, sparql
+    from web.api_errors import BadParameter, bad_parameter_response
+    from web.listing import IdListing
 
     app = Flask(__name__)
     app.config.update(
@@ -38,9 +42,12 @@ def create_app(ctx: Context) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["harvester"] = ctx
+    app.extensions["harvester.id_listing"] = IdListing()
     i18n.init_app(app)
-    for module in (search, dataset, api, sparql, health):
+    for module in (search, dataset, preview, portals, api, ckan_api, catalog, sitemap, sparql, health, metrics):
         app.register_blueprint(module.bp)
+    admin.register(app, ctx)  # the operator pages under /admin (login required)
+    app.register_error_handler(BadParameter, bad_parameter_response)
     app.jinja_env.globals.update(safe_href=safe_href, url_with=url_with, site_title=site_title)
     app.jinja_env.filters.update(human_size=human_size)
     app.after_request(_security_headers)
@@ -68,8 +75,9 @@ def safe_href(value: Any) -> str | None:
 
 def url_with(**changes: Any) -> str:
     """The current URL with some query parameters replaced (a list sets repeated values; None removes)."""
-    args: dict[str, list[str]] = {k: request.args.getlist(k) for k in request.args}
-    args.pop("lang", None)
+    if "url_args" not in g:  # parsed once a request: pages call this for every facet value
+        g.url_args = [(k, request.args.getlist(k)) for k in request.args if k != "lang"]
+    args: dict[str, list[str]] = dict(g.url_args)
     for key, value in changes.items():
         if value is None or value == [] or value == "":
             args.pop(key, None)
@@ -102,8 +110,14 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _error_page(error: HTTPException) -> tuple[str, int]:
+#: paths answered by machines: their errors are JSON, not pages
+MACHINE_PATHS = ("/api/", "/catalog.", "/sitemap")
+
+
+def _error_page(error: HTTPException) -> tuple[str | Response, int]:
     code = error.code or 500
+    if request.path.startswith(MACHINE_PATHS):
+        return jsonify({"error": {"status": code, "message": error.description or error.name}}), code
     key = f"error.{code}" if code in (400, 404, 405, 413, 500, 503) else "error.other"
     return render_template("errors/error.html", code=code, title=_(key + ".title"),
                            message=_(key + ".message")), code

@@ -1,22 +1,40 @@
-"""``/api/search``: the search page's query as JSON (same parameters, plus ``per_page`` up to 100)."""
+"""``/api/search``: the search page's query as JSON (same parameters, plus ``per_page`` up to 100);
+``/api/openapi.json``: the OpenAPI description of every machine interface; ``/api``: a page introducing them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from harvester.index import Hit
+from harvester.index.search import MAX_PER_PAGE, MAX_RESULT_WINDOW, SORTS
 from web import harvester_context
-from web.search import facet_label, search_query_from_args
+from web.api_errors import BadParameter
+from web.openapi import openapi_document
+from web.search import MAX_QUERY_CHARS, facet_label, search_query_from_args
 
 bp = Blueprint("api", __name__)
 
 DESCRIPTION_CHARS = 300
 
 
+def check_search_args() -> None:
+    """The JSON API says what is wrong with a parameter where the page would quietly use its default."""
+    for name, high in (("page", MAX_RESULT_WINDOW), ("per_page", MAX_PER_PAGE)):
+        text = request.args.get(name)
+        if text is not None and not (text.isdigit() and 1 <= int(text) <= high):
+            raise BadParameter(name, f"{name} must be a whole number from 1 to {high}, not {text[:40]!r}")
+    sort = request.args.get("sort")
+    if sort is not None and sort not in SORTS:
+        raise BadParameter("sort", f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}")
+    if len(request.args.get("q", "")) > MAX_QUERY_CHARS:
+        raise BadParameter("q", f"q is longer than {MAX_QUERY_CHARS} characters")
+
+
 @bp.get("/api/search")
 def search_api() -> Response:
+    check_search_args()
     result = harvester_context().index.search(search_query_from_args(request.args))
     body = {
         "count": result.total,
@@ -30,6 +48,19 @@ def search_api() -> Response:
     response = jsonify(body)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@bp.get("/api/openapi.json")
+def openapi() -> Response:
+    server = url_for("search.home", _external=True).rstrip("/")
+    response = jsonify(openapi_document(server, str(harvester_context().settings["web.title_en"])))
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/api")
+def api_page() -> str:
+    return render_template("api/index.html")
 
 
 def _result(hit: Hit) -> dict[str, Any]:

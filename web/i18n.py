@@ -8,10 +8,12 @@ falls back to the Chinese text, and a key missing from both shows the key itself
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 
 from flask import Flask, Response, g, request
+from markupsafe import Markup
 
 from harvester import vocab
 
@@ -21,6 +23,8 @@ HTML_LANG = {"zh": "zh-CN", "en": "en"}
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 CATALOG_DIR = Path(__file__).parent / "i18n"
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]{2}")
 
 
 @cache
@@ -45,6 +49,22 @@ def gettext(key: str, **values: object) -> str:
 
 
 _ = gettext
+
+
+def text_lang(text: object) -> Markup:
+    """`` lang="…"`` for harvested text in a language other than the page's (Chinese text on an English
+    page, English text on a Chinese page), so screen readers and fonts pick the right language; else ''."""
+    if not isinstance(text, str) or not text:
+        return Markup("")
+    if _CJK.search(text):
+        language = "zh"
+    elif _LATIN.search(text):
+        language = "en"
+    else:
+        return Markup("")
+    if language == current_language():
+        return Markup("")
+    return Markup(' lang="%s"') % HTML_LANG[language]
 
 
 def vocab_label(iri_or_code: str, kind: str | None = None) -> str:
@@ -82,7 +102,7 @@ def init_app(app: Flask) -> None:
     """Pick the language per request and give templates ``_``, ``lang``, ``html_lang`` and ``vocab_label``."""
     app.before_request(_choose_language)
     app.after_request(_remember_language)
-    app.jinja_env.globals.update(_=gettext, vocab_label=vocab_label)
+    app.jinja_env.globals.update(_=gettext, vocab_label=vocab_label, text_lang=text_lang)
 
     @app.context_processor
     def language_context() -> dict[str, object]:

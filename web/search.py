@@ -134,6 +134,32 @@ def page_links(total: int, query: SearchQuery) -> list[tuple[int | None, str | N
     return links
 
 
+@dataclass
+class Relaxation:
+    """A way out of an empty result: what to drop, how many results that gives, and the URL."""
+
+    label: str
+    count: int
+    url: str
+
+
+def relaxations(query: SearchQuery) -> list[Relaxation]:
+    """For an empty result: the count without each chosen filter, and without the words (filters kept)."""
+    index = harvester_context().index
+    found: list[Relaxation] = []
+    for facet, values in query.filters.items():
+        for value in values:
+            rest = {f: [v for v in vs if not (f == facet and v == value)] for f, vs in query.filters.items()}
+            total = index.search(SearchQuery(q=query.q, filters={f: v for f, v in rest.items() if v},
+                                             per_page=1, facet_limit=1)).total
+            label = _("search.relax_filter", filter=f"{_('facet.' + facet)}: {facet_label(facet, value)}")
+            found.append(Relaxation(label, total, url_with(**{facet: rest[facet], "page": None})))
+    if query.q:
+        total = index.search(SearchQuery(filters=query.filters, per_page=1, facet_limit=1)).total
+        found.append(Relaxation(_("search.relax_words", words=query.q), total, url_with(q=None, page=None)))
+    return sorted((r for r in found if r.count > 0), key=lambda r: -r.count)
+
+
 @bp.get("/", endpoint="home")
 @bp.get("/search")
 def search_page() -> str:
@@ -148,4 +174,5 @@ def search_page() -> str:
         pages=page_links(result.total, query), last_page=last_page,
         sorts=[(s, _(f"sort.{s}"), url_with(sort=None if s == "relevance" else s, page=None)) for s in SORTS],
         facet_shown=FACET_SHOWN, source_title=source_title, facet_label=facet_label,
+        relaxations=relaxations(query) if not result.total else [],
     )

@@ -4,7 +4,8 @@ Queries come by GET ``?query=``, POST form ``query=`` or a POST ``application/sp
 (``update=``, ``application/sparql-update`` or update text) are refused with 400. Results follow the Accept
 header or ``format=``. Row and time limits cut answers; the cut is stated in ``X-Harvester-Truncated``
 (``rows`` or ``time``), and the limits in ``X-Harvester-Row-Limit`` / ``X-Harvester-Time-Limit``.
-Browsers get an HTML query page with examples and the results as a table.
+Browsers get an HTML query page (an editor, examples, the results as a table with downloads); ``/sparql/graph``
+documents the graph layout and the limits.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Response, render_template, request, url_for
 
 from harvester.dcat.rdf import PREFIXES
+from harvester.index import SearchQuery
 from harvester.store import QueryAnswer, QueryTimeout
 from web import harvester_context
+from web.i18n import current_language
 from web.i18n import gettext as _
+from web.sparql_examples import EXAMPLES
 
 bp = Blueprint("sparql", __name__)
 
@@ -36,52 +40,6 @@ UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREAT
 MAX_QUERY_CHARS = 100_000
 _TOKENS_OR_COMMENT = re.compile(r"(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|<[^<>\s]*>)|#[^\n]*")
 _PROLOGUE = re.compile(r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*", re.IGNORECASE)
-
-EXAMPLES = (
-    ("sparql.example.per_publisher", """SELECT ?publisher (COUNT(?dataset) AS ?datasets) WHERE {
-  ?dataset a dcat:Dataset ;
-           dct:publisher/foaf:name ?publisher .
-}
-GROUP BY ?publisher
-ORDER BY DESC(?datasets)"""),
-    ("sparql.example.keyword", """SELECT DISTINCT ?dataset ?title ?keyword WHERE {
-  ?dataset a dcat:Dataset ;
-           dct:title ?title ;
-           dcat:keyword ?keyword .
-  FILTER(CONTAINS(?keyword, "交通") && LANG(?title) = "zh")
-}
-LIMIT 100"""),
-    ("sparql.example.formats", """SELECT ?format (COUNT(?distribution) AS ?distributions) WHERE {
-  ?dataset dcat:distribution ?distribution .
-  ?distribution dct:format ?format .
-}
-GROUP BY ?format
-ORDER BY DESC(?distributions)"""),
-    ("sparql.example.recent", """SELECT ?dataset ?title ?modified WHERE {
-  ?dataset a dcat:Dataset ;
-           dct:title ?title ;
-           dct:modified ?modified .
-  FILTER(LANG(?title) = "zh")
-}
-ORDER BY DESC(?modified)
-LIMIT 20"""),
-    ("sparql.example.conditional", """SELECT ?dataset ?title ?conditions WHERE {
-  ?dataset dct:accessRights <http://publications.europa.eu/resource/authority/access-right/RESTRICTED> ;
-           dct:title ?title ;
-           dct:rights/rdfs:label ?conditions .
-  FILTER(LANG(?title) = "zh")
-}
-LIMIT 50"""),
-    ("sparql.example.provenance", """SELECT ?dataset ?original ?harvested WHERE {
-  ?record a dcat:CatalogRecord ;
-          foaf:primaryTopic ?dataset ;
-          dct:source ?original ;
-          dct:modified ?harvested .
-}
-ORDER BY DESC(?harvested)
-LIMIT 20"""),
-)
-
 
 class UpdateRefused(Exception):
     """The request asked for a SPARQL Update; this endpoint only answers queries."""
@@ -213,3 +171,20 @@ def _html_result(answer: QueryAnswer) -> HtmlResult:
     columns = list(data.get("head", {}).get("vars", []))
     rows = [[binding.get(c, {}) for c in columns] for binding in data.get("results", {}).get("bindings", [])]
     return HtmlResult(columns=columns, rows=rows)
+
+
+@bp.get("/sparql/graph")
+def graph_layout() -> str:
+    """How the merged graph is laid out (named graph per record, CatalogRecord, IRIs), with live examples."""
+    ctx = harvester_context()
+    settings = ctx.settings
+    sample = ctx.index.search(SearchQuery(per_page=1, sort="modified")).hits
+    source_id, key = sample[0].doc.id.split("/", 1) if sample else ("SOURCE", "KEY")
+    graph_query = f"SELECT ?s ?p ?o WHERE {{\n  GRAPH <{ctx.iris.graph(source_id, key)}> {{ ?s ?p ?o }}\n}}"
+    template = f"sparql/graph_{current_language()}.html"
+    return render_template(
+        template, iris=ctx.iris, source_id=source_id, key=key, has_sample=bool(sample),
+        graph_query_url=url_for("sparql.endpoint", query=graph_query, format="html"),
+        max_rows=int(settings["sparql.max_rows"]), timeout=f"{float(settings['sparql.timeout']):g}",
+        endpoint_url=url_for("sparql.endpoint", _external=True),
+    )
