@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import click
 
@@ -63,27 +62,46 @@ def source() -> None:
 @click.option("--type", "type_", required=True, help="Source type, e.g. ckan.")
 @click.option("--url", required=True, help="The portal's base URL.")
 @click.option("--title", default="", help="Display name of the portal.")
-@click.option("--schedule", default=None, help="Cron expression, e.g. '0 3 * * *'.")
+@click.option("--schedule", default=None, help="Cron line ('0 3 * * *') or interval ('every 6h', 'every 30m').")
 @click.option("--mapping", default=None, help="Mapping name or YAML file (default: the type's own).")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="A source option, e.g. obey_robots=false, delay=5, rows=500 (repeatable).")
 @config_option
 @click.pass_context
 def source_add(click_ctx: click.Context, source_id: str, type_: str, url: str, title: str,
-               schedule: str | None, mapping: str | None, config: str | None) -> None:
-    """Add (or update) a source kept in state.db."""
-    from harvester.sources import source_type
+               schedule: str | None, mapping: str | None, options: tuple[str, ...], config: str | None) -> None:
+    """Add (or update) a source kept in state.db (the same checks as the operator pages)."""
+    from dataclasses import replace
+
+    from harvester.scheduler import parse_schedule
+    from harvester.source_form import validate_source
 
     ctx = _ctx(click_ctx, config)
     try:
-        validate_source_id(source_id)
-        source_type(type_)
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"--url must be an http(s) URL, not {url!r}")
+        new = validate_source({"id": source_id, "type": type_, "url": url, "title": title,
+                               "schedule": schedule, "mapping": mapping})
+        if new.schedule:
+            new = replace(new, schedule=parse_schedule(new.schedule, str(ctx.settings["schedule.timezone"])).text)
+        new = replace(new, options=dict(_source_option(text) for text in options))
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     if any(s.id == source_id and s.origin == "config" for s in ctx.sources()):
         raise click.ClickException(f"source {source_id!r} is declared in the config file; edit it there")
-    ctx.state.save_source(Source(source_id, type_, url, title, schedule, mapping))
+    ctx.state.save_source(new)
     click.echo(f"source {source_id} saved")
+
+
+def _source_option(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE``; the value read as a TOML value (false, 5, 1.5, "x") or else kept as text."""
+    import tomllib
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip().isidentifier():
+        raise ValueError(f"--option {text!r} must be KEY=VALUE, e.g. obey_robots=false")
+    try:
+        return key.strip(), tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return key.strip(), value.strip()
 
 
 @source.command("list")
@@ -126,10 +144,11 @@ def source_remove(click_ctx: click.Context, source_id: str, yes: bool, config: s
     if not yes:
         click.confirm(f"Remove {source_id} and its {ctx.state.record_count(source_id)} datasets?", abort=True)
     graphs = [g for g, _ in ctx.store.iter_graphs(ctx.iris.graph_prefix(source_id))]
-    ctx.store.drop_graphs(graphs + [ctx.iris.source_graph(source_id)])
-    ctx.index.delete_source(source_id)
-    ctx.index.commit()
-    ctx.state.remove_source(source_id)
+    with ctx.state.unfinished_write(f"removing source {source_id}"):
+        ctx.store.drop_graphs(graphs + [ctx.iris.source_graph(source_id)])
+        ctx.index.delete_source(source_id)
+        ctx.index.commit()
+        ctx.state.remove_source(source_id)
     click.echo(f"source {source_id} removed ({len(graphs)} datasets)")
 
 
@@ -152,16 +171,24 @@ def _source(ctx: Context, source_id: str) -> Source:
 def harvest(click_ctx: click.Context, source_ids: tuple[str, ...], all_: bool, full: bool,
             confirm_deletions: bool, quiet: bool, config: str | None) -> None:
     """Harvest sources now and print each job's report; exit 1 if a job failed."""
+    from harvester.errors import SourceBusy
     from harvester.jobs import run_job
+    from harvester.logs import configure_logging
+    from harvester.server import start_process
 
     ctx = _ctx(click_ctx, config)
     if not source_ids and not all_:
         raise click.UsageError("name one or more sources, or --all")
     sources = [s for s in ctx.sources() if s.enabled] if all_ else [_source(ctx, i) for i in source_ids]
+    configure_logging(ctx.settings)
+    start_process(ctx)
     failed = False
     for s in sources:
         with _ProgressBar(s.id, quiet) as bar:
-            job = run_job(ctx, s, full=full, progress=bar.update, confirm_deletions=confirm_deletions)
+            try:
+                job = run_job(ctx, s, full=full, progress=bar.update, confirm_deletions=confirm_deletions)
+            except SourceBusy as exc:
+                raise click.ClickException(str(exc)) from exc
         print_job_report(job)
         failed |= job.status in (JobStatus.FAILED, JobStatus.NEEDS_CONFIRMATION)
     if failed:
@@ -221,8 +248,26 @@ def jobs(click_ctx: click.Context, source_id: str | None, job_id: int | None, li
         if job is None:
             raise click.ClickException(f"no job {job_id}")
         print_job_report(job)
+        print_pending_deletions(ctx, job_id)
         return
     _jobs_table(ctx.state.jobs(source_id, limit))
+
+
+def print_pending_deletions(ctx: Context, job_id: int) -> None:
+    """The records a needs_confirmation job holds back, or the decision taken on them."""
+    from harvester.deletions import pending
+
+    held = pending(ctx, job_id)
+    if held.decision is not None:
+        d = held.decision
+        click.echo(f"  deletions {d['decision']} at {d['decided']}: {d['deleted']} deleted, {d['kept']} kept")
+    if not held.records:
+        return
+    click.echo(f"  {len(held.records)} record(s) would be deleted "
+               f"(harvester deletions confirm {job_id} / harvester deletions reject {job_id}):")
+    _table(("remote id", "key", "still unlisted", "title"),
+           [(r.remote_id, r.key, "yes" if r.still_unlisted else "no (seen again or gone)", r.title[:60])
+            for r in held.records])
 
 
 def _jobs_table(jobs_: list[Job]) -> None:
@@ -232,7 +277,7 @@ def _jobs_table(jobs_: list[Job]) -> None:
              str(j.counts.failed)) for j in jobs_])
 
 
-def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max([len(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
     click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
     for row in rows:
@@ -244,8 +289,15 @@ def _width(text: str) -> int:
 
 
 from harvester.cli_catalog import register  # noqa: E402  (the catalog commands live in their own module)
+from harvester.cli_operations import register as register_operations  # noqa: E402
+
+from harvester.cli_sources import register as register_source_commands  # noqa: E402
+from harvester.cli_users import register as register_users  # noqa: E402
 
 register(main)
+register_operations(main)
+register_users(main)
+register_source_commands(source)
 
 if __name__ == "__main__":
     main()

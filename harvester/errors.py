@@ -8,6 +8,10 @@
     │   ├── TooLarge         the body passed http.max_bytes
     │   └── RobotsDenied
     ├── MappingError         one payload cannot become a valid DCAT-AP record (the record fails alone)
+    ├── JobStopped           a running job was stopped: no progress for harvest.stall_seconds, or shut down
+    ├── OperationRefused     an operator's request cannot be carried out now (see harvester.operations)
+    │   ├── SourceBusy       the source already has a job queued or running
+    │   └── ScheduleError    a source's schedule is not a valid cron line or 'every N{m,h,d}'
     └── StoreError           (harvester.store) a store read or write failed
         ├── RecordDataError  the store refused one write's data: retried record by record
         └── QueryTimeout
@@ -50,3 +54,19 @@ class RobotsDenied(FetchError):
 
 class MappingError(HarvestError):
     pass
+
+
+class JobStopped(HarvestError):
+    """A running job was told to stop (it made no progress for too long, or the process is shutting down)."""
+
+
+class OperationRefused(HarvestError):
+    """An operator's request cannot be carried out now; the message says why and what to do."""
+
+
+class SourceBusy(OperationRefused):
+    """The source already has a job queued or running: a source never runs twice at once."""
+
+
+class ScheduleError(OperationRefused, ValueError):
+    """A schedule that is neither a five-field cron line nor 'every N' minutes, hours or days."""

@@ -2,9 +2,11 @@
 
 Records stream through in batches of ``harvest.batch_size``: memory stays flat whatever the portal's size.
 Per batch the order is store → index → state, so after a crash the state is never ahead of the store or
-the index (a record written but not yet noted is simply written again next time). One bad record fails
-alone; a failed gather fails the job and deletes nothing; records gone from a complete listing are
-deleted only while they are fewer than ``harvest.delete_guard`` of the source.
+the index (a record written but not yet noted is simply written again next time; harvester.recovery
+brings the index back in line with the store on the next start). One bad record fails alone; a failed
+gather fails the job and deletes nothing; records gone from a complete listing are deleted only while
+they are fewer than ``harvest.delete_guard`` of the source (harvester.deletions). A job that makes no
+progress for ``harvest.stall_seconds`` is stopped and fails; one stopped by a shutdown ends interrupted.
 """
 
 from __future__ import annotations
@@ -14,22 +16,36 @@ import json
 import logging
 import queue
 import threading
+import time
 import traceback
 from collections import deque
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable, Iterable, Iterator
 
 import orjson
 
+from harvester import metrics
 from harvester.context import Context
 from harvester.dcat.record import source_catalog_triples
-from harvester.errors import FetchError, GatherError
+from harvester.deletions import delete_unlisted
+from harvester.errors import FetchError, GatherError, JobStopped
 from harvester.http import PoliteClient
+from harvester.logs import job_event
 from harvester.mapping.emitters import slug
 from harvester.mapping.worker import MapItem, Mapped, MapTask
-from harvester.model import DatasetDoc, Job, JobStatus, Outcome, RecordError, RemoteRef, Source, Stage
+from harvester.model import (
+    DatasetDoc,
+    Job,
+    JobStatus,
+    Outcome,
+    RecordError,
+    RemoteRef,
+    Source,
+    Stage,
+)
 from harvester.sources import SourceType, open_source
 from harvester.state import StoredRecord, utcnow
 from harvester.store import GraphWrite, StoreError
@@ -37,6 +53,9 @@ from harvester.store.oxigraph import RecordDataError
 
 log = logging.getLogger(__name__)
 Progress = Callable[[Job, int | None], None]
+#: most triples loaded in one store write: a bulk load of this size is ingested at once, so a kill
+#: never leaves part of a record graph (records are never split across writes)
+MAX_TRIPLES_PER_WRITE = 200_000
 
 
 @dataclass
@@ -104,29 +123,90 @@ class _BatchWriter:
             raise self._error
 
 
+class _Watchdog:
+    """Stops the job when it has made no progress for ``stall_seconds`` (checked a few times per period)."""
+
+    def __init__(self, runner: JobRunner, stall_seconds: float) -> None:
+        self._done = threading.Event()
+        self._runner = runner
+        self._stall = stall_seconds
+        self._thread = threading.Thread(target=self._watch, name="job-watchdog", daemon=True)
+        if stall_seconds > 0:
+            self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(min(max(self._stall / 10, 0.05), 5.0)):
+            if self._runner.idle_seconds() > self._stall:
+                self._runner.stop(f"stalled: no progress for {self._stall:g} s, stopped")
+                return
+
+    def close(self) -> None:
+        self._done.set()
+
+
 class JobRunner:
+    """Runs one job of one source; ``job`` holds its live counts once started, ``stop()`` ends it early."""
+
     def __init__(self, ctx: Context, source: Source, full: bool = False, progress: Progress | None = None,
-                 confirm_deletions: bool = False) -> None:
+                 confirm_deletions: bool = False, reason: str = "manual",
+                 on_start: Callable[[Job], None] | None = None) -> None:
         self.ctx = ctx
         self.source = source
         self.full = full
         self.progress = progress
         self.confirm_deletions = confirm_deletions
-        self.client = PoliteClient.from_settings(ctx.settings)
+        self.reason = reason
+        self.on_start = on_start
+        self.job: Job | None = None
+        self._stop = threading.Event()
+        self._stop_reason = ""
+        self._interrupted = False
+        self._last_progress = time.monotonic()
+        self.client = PoliteClient.from_settings(ctx.settings, source, ctx.state, cancel=self._stop,
+                                                 on_response=self.touch)
         self._lock = threading.Lock()  # job counts and errors change in both threads
 
+    def touch(self) -> None:
+        """Note progress (a record handled, a batch written, a portal's answer): the stall clock restarts."""
+        self._last_progress = time.monotonic()
+
+    def idle_seconds(self) -> float:
+        return time.monotonic() - self._last_progress
+
+    def stop(self, reason: str, interrupted: bool = False) -> None:
+        """Ask the job to stop soon (between records, HTTP reads and waits). ``interrupted``: the job ends
+        'interrupted' (a shutdown; the next run completes the work) rather than 'failed'."""
+        self._stop_reason, self._interrupted = reason, interrupted
+        self._stop.set()
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise JobStopped(self._stop_reason or "stopped")
+
     def run(self) -> Job:
-        last_good = None if self.full else self.ctx.state.last_good_job(self.source.id)
-        since = last_good.started - timedelta(seconds=self.ctx.settings["harvest.overlap_seconds"]) \
-            if last_good else None
-        job = self.ctx.state.start_job(self.source.id, incremental=since is not None)
+        try:
+            last_good = None if self.full else self.ctx.state.last_good_job(self.source.id)
+            since = last_good.started - timedelta(seconds=self.ctx.settings["harvest.overlap_seconds"]) \
+                if last_good else None
+            job = self.job = self.ctx.state.start_job(self.source.id, since is not None, self.reason)
+        except BaseException:
+            self.client.close()
+            raise
+        job_event("job.started", job, reason=self.reason, incremental=job.incremental)
+        if self.on_start is not None:
+            self.on_start(job)
+        self.touch()
+        watchdog = _Watchdog(self, float(self.ctx.settings["harvest.stall_seconds"]))
         complete = False
         try:
             src = open_source(self.source, self.client, self.ctx.settings)
             self._write_source_catalog()
             self._gather_all(job, src, since)
             complete = True
-            self._delete_unlisted(job)
+            delete_unlisted(self.ctx, self.source, job, self.confirm_deletions)
+        except JobStopped as exc:
+            self._fail(job, f"{self._stop_reason or exc}; nothing deleted", Stage.GATHER)
+            job.status = JobStatus.INTERRUPTED if self._interrupted else JobStatus.FAILED
         except (GatherError, FetchError) as exc:
             self._fail(job, f"gather failed, nothing deleted: {exc}", Stage.GATHER)
         except StoreError as exc:
@@ -136,12 +216,15 @@ class JobRunner:
             self._fail(job, f"unexpected error: {exc!r}", Stage.GATHER)
             job.errors.append(RecordError(Stage.GATHER, traceback.format_exc(limit=5)))
         finally:
+            watchdog.close()
             self.client.close()
         if job.status == JobStatus.RUNNING:
             job.status = JobStatus.PARTIAL if job.counts.failed else JobStatus.SUCCEEDED
-        self.ctx.state.add_errors(job.id, job.errors[-1:] if job.status == JobStatus.FAILED else [])
+        ended_early = job.status in (JobStatus.FAILED, JobStatus.INTERRUPTED)
+        self.ctx.state.add_errors(job.id, job.errors[-1:] if ended_early else [])
         self.ctx.state.finish_job(job, gather_complete=complete)
-        log.info("job %s %s: %s", job.id, job.status.value, job.counts)
+        job_event("job.finished", job, reason=self.reason, message=job.message or None)
+        metrics.observe_job(job.source_id, job.status.value, job.duration)
         return job
 
     def _fail(self, job: Job, message: str, stage: Stage) -> None:
@@ -162,6 +245,7 @@ class JobRunner:
         in_flight: deque[tuple[_Batch, Future[list[Mapped]]]] = deque()
         try:
             for refs in _chunks(src.gather(since), size):
+                self._check_stop()
                 batch, task = self._prepare(job, src, refs)
                 in_flight.append((batch, self.ctx.mapper.submit(task)))
                 if len(in_flight) > 1:
@@ -181,9 +265,16 @@ class JobRunner:
                 task.items.append(item)
         return batch, task
 
+    def _mapped(self, future: Future[list[Mapped]]) -> list[Mapped]:
+        while True:  # a mapping worker that hangs must not hide a stop
+            try:
+                return future.result(timeout=0.5)
+            except FutureTimeout:
+                self._check_stop()
+
     def _collect(self, job: Job, batch: _Batch, future: Future[list[Mapped]]) -> _Batch:
         iris = self.ctx.iris
-        for mapped in future.result():
+        for mapped in self._mapped(future):
             pending = batch.pending.pop(mapped.remote_id)
             if mapped.error is not None:
                 self._record_failed(job, batch, pending.ref, pending.known, Stage.MAP, mapped.error)
@@ -199,6 +290,7 @@ class JobRunner:
     def _one(self, job: Job, src: SourceType, ref: RemoteRef, known: StoredRecord | None,
              batch: _Batch) -> MapItem | None:
         """Unchanged, failed, or a MapItem to map."""
+        self.touch()
         if known and not self.full and ref.changed_marker and ref.changed_marker == known.marker:
             batch.seen_known.append(ref.remote_id)
             self._count(job, Outcome.UNCHANGED)
@@ -220,6 +312,8 @@ class JobRunner:
             ref = RemoteRef(ref.remote_id, marker, original)
             batch.pending[ref.remote_id] = _Pending(ref, key, content_hash, marker, known is not None)
             return MapItem(ref.remote_id, key, body, content_hash, original)
+        except JobStopped:
+            raise
         except FetchError as exc:
             self._record_failed(job, batch, ref, known is not None, stage, str(exc))
         except Exception as exc:  # noqa: BLE001 - a broken record fails alone, whatever broke
@@ -252,18 +346,24 @@ class JobRunner:
             job.errors.extend(batch.errors)
         state.add_errors(job.id, batch.errors)
         state.save_progress(job)
+        self.touch()
         if self.progress:
             self.progress(job, getattr(src, "expected_total", None))
 
     def _store_writes(self, job: Job, batch: _Batch) -> list[_Written]:
-        """Write the batch in one transaction; if the store refuses its data, record by record."""
-        try:
-            self.ctx.store.replace_graphs([w.write for w in batch.written])
-            return batch.written
-        except RecordDataError:
-            pass
+        """Write the batch in writes of whole records; a write whose data the store refuses, record by record."""
+        ok: list[_Written] = []
+        for group in _groups_by_size(batch.written):
+            try:
+                self.ctx.store.replace_graphs([w.write for w in group])
+                ok += group
+            except RecordDataError:
+                ok += self._store_one_by_one(job, batch, group)
+        return ok
+
+    def _store_one_by_one(self, job: Job, batch: _Batch, group: list[_Written]) -> list[_Written]:
         ok = []
-        for w in batch.written:
+        for w in group:
             try:
                 self.ctx.store.replace_graphs([w.write])
                 ok.append(w)
@@ -274,32 +374,6 @@ class JobRunner:
                                     f"the store refused the record: {exc}")
         return ok
 
-    # --- deletions -------------------------------------------------------------------------------
-    def _delete_unlisted(self, job: Job) -> None:
-        state = self.ctx.state
-        unseen = state.unseen_records(self.source.id, job.id)
-        if not unseen:
-            return
-        total = state.record_count(self.source.id)
-        share = len(unseen) / max(total, 1)
-        guard = float(self.ctx.settings["harvest.delete_guard"])
-        if share > guard and not self.confirm_deletions:
-            state.save_pending_deletions(job.id, unseen)
-            job.status = JobStatus.NEEDS_CONFIRMATION
-            job.message = (f"{len(unseen)} of {total} datasets ({share:.0%}) are gone from the portal, more "
-                           f"than the {guard:.0%} guard: nothing was deleted. Confirm with "
-                           f"'harvester harvest {self.source.id} --confirm-deletions'.")
-            return
-        self.delete_records(job, unseen)
-
-    def delete_records(self, job: Job, records: list[StoredRecord]) -> None:
-        iris = self.ctx.iris
-        self.ctx.store.drop_graphs([iris.graph(self.source.id, r.key) for r in records])
-        self.ctx.index.delete([f"{self.source.id}/{r.key}" for r in records])
-        self.ctx.index.commit()
-        self.ctx.state.delete_records(self.source.id, [r.remote_id for r in records])
-        job.counts.count(Outcome.DELETED, len(records))
-
 
 def _canonical_json(payload: Any) -> bytes:
     """The payload as sorted-key JSON: hashed for change detection, and sent to the mapping worker."""
@@ -307,6 +381,21 @@ def _canonical_json(payload: Any) -> bytes:
         return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # orjson refuses integers past 64 bits
         return json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def _groups_by_size(written: list[_Written]) -> Iterator[list[_Written]]:
+    """Whole records, at most MAX_TRIPLES_PER_WRITE triples a group (a record larger than that goes alone)."""
+    group: list[_Written] = []
+    size = 0
+    for w in written:
+        lines = w.write.ntriples.count("\n")
+        if group and size + lines > MAX_TRIPLES_PER_WRITE:
+            yield group
+            group, size = [], 0
+        group.append(w)
+        size += lines
+    if group:
+        yield group
 
 
 def _chunks(refs: Iterable[RemoteRef], size: int) -> Iterator[list[RemoteRef]]:
@@ -321,5 +410,6 @@ def _chunks(refs: Iterable[RemoteRef], size: int) -> Iterator[list[RemoteRef]]:
 
 
 def run_job(ctx: Context, source: Source, full: bool = False, progress: Progress | None = None,
-            confirm_deletions: bool = False) -> Job:
-    return JobRunner(ctx, source, full, progress, confirm_deletions).run()
+            confirm_deletions: bool = False, reason: str = "manual") -> Job:
+    """Run one job of the source in this thread; SourceBusy if a live process is harvesting it."""
+    return JobRunner(ctx, source, full, progress, confirm_deletions, reason).run()

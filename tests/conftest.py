@@ -12,12 +12,14 @@ from harvester.demo.portal import DemoPortal, RunningPortal, serve
 from harvester.model import Source
 from harvester.settings import Settings, load_settings
 
+pytest_plugins = ("tests.servers",)  # the session's SPARQL servers (Oxigraph server, Virtuoso), started on demand
+
 
 def make_settings(data_dir: Path, **values: object) -> Settings:
     """Settings isolated from the environment and any harvester.toml, with fast HTTP retries for tests, and
     mapping in the test process (one test runs the worker processes: test_harvest_ckan)."""
     base = load_settings(data_dir / "absent.toml", env={})
-    values = {"http_retries": 1, "http_backoff": 0.01, "harvest_map_workers": 0, **values}
+    values = {"http_retries": 1, "http_backoff": 0.01, "http_delay": 0.0, "harvest_map_workers": 0, **values}
     return base.with_values(data_dir=str(data_dir), **values)
 
 

@@ -15,7 +15,7 @@ from harvester.cli import main
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "harvester.toml"
-    path.write_text('[data]\ndir = "data"\n[http]\nretries = 1\nbackoff = 0.01\n[harvest]\nbatch_size = 25\n',
+    path.write_text('[data]\ndir = "data"\n[http]\nretries = 1\nbackoff = 0.01\ndelay = 0.0\n[harvest]\nbatch_size = 25\n',
                     encoding="utf-8")
     return path
 

@@ -5,10 +5,12 @@ out). Configuration comes from HARVESTER_CONFIG and HARVESTER_* environment vari
 """
 
 from harvester.context import Context
+from harvester.operations import harvests
 from harvester.server import start_process
 from harvester.settings import load_settings
 from web import create_app
 
 context = Context(load_settings())
 start_process(context)
+harvests(context).scheduler.start()  # scheduled harvests run in this process, beside the site
 app = create_app(context)
