@@ -1,11 +1,14 @@
-"""``harvester demo``: start the bundled demo portal on loopback, harvest it, serve the merged catalog."""
+"""``harvester demo``: start the bundled demo portals on loopback, harvest them all, serve the merged catalog."""
 
 from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Any
 
 from harvester.context import Context
+from harvester.demo.custom_portals import start_custom_demos
+from harvester.demo.dcat_feed import start_dcat_demo
 from harvester.demo.portal import DemoPortal, serve
 from harvester.jobs import run_job
 from harvester.model import JobStatus, Source
@@ -26,20 +29,16 @@ def _free_port(preferred: int) -> int:
 
 
 def run_demo(port: int, datasets: int, data_dir: Path, serve_site: bool = True) -> int:
-    from harvester.cli import print_job_report
-
+    """Start the demo portals, harvest each into one catalog, then serve it (unless ``serve_site`` is off)."""
     settings = load_settings(env={}).with_values(data_dir=str(data_dir), web_base_url=f"http://127.0.0.1:{port}")
     ctx = Context(settings)
-    portal = DemoPortal(size=datasets)
-    running = serve(portal, host="127.0.0.1", port=_free_port(port + 1))
-    print(f"demo CKAN portal ({datasets} datasets of Jinan's departments) at {running.url}", flush=True)
+    portals: list[Any] = []
     try:
-        source = Source(DEMO_SOURCE_ID, "ckan", running.url, DEMO_SOURCE_TITLE,
-                        options={"publisher": "济南市大数据局"})
-        ctx.state.save_source(source)
-        job = run_job(ctx, source)
-        print_job_report(job)
-        if job.status == JobStatus.FAILED:
+        sources = _start_portals(datasets, port, portals)
+        failed = False
+        for source in sources:
+            failed |= _harvest(ctx, source)
+        if failed:
             return 1
         if serve_site:
             from harvester.server import serve_forever
@@ -47,5 +46,38 @@ def run_demo(port: int, datasets: int, data_dir: Path, serve_site: bool = True) 
             serve_forever(ctx, "127.0.0.1", port)
         return 0
     finally:
-        running.stop()
+        for running in portals:
+            running.stop()
         ctx.close()
+
+
+def _start_portals(datasets: int, port: int, portals: list[Any]) -> list[Source]:
+    """Each department portal on loopback (added to ``portals`` to be stopped), and its source.
+    Loopback demo portals need no politeness delay."""
+    quick = {"delay": 0.0}
+    ckan = serve(DemoPortal(size=datasets), host="127.0.0.1", port=_free_port(port + 1))
+    portals.append(ckan)
+    print(f"demo CKAN portal ({datasets} datasets of Jinan's departments) at {ckan.url}", flush=True)
+    sources = [Source(DEMO_SOURCE_ID, "ckan", ckan.url, DEMO_SOURCE_TITLE,
+                      options={"publisher": "济南市大数据局", **quick})]
+    feed = start_dcat_demo(host="127.0.0.1", port=0, seed=2, portal_url=ckan.url)
+    portals.append(feed)
+    print(f"demo DCAT-AP feed of 济南市统计局 at {feed.url}", flush=True)
+    sources.append(Source("jinan-tjj-dcat", "dcat_rdf", feed.url, "济南市统计局数据目录（DCAT）",
+                          options={"publisher": "济南市统计局", **quick}))
+    for demo in start_custom_demos("127.0.0.1"):
+        portals.append(demo.running)
+        print(f"demo home-made portal: {demo.title} at {demo.running.url}", flush=True)
+        sources.append(Source(demo.source_id, "custom", demo.running.url, demo.title, mapping=demo.mapping_name,
+                              options=dict(quick)))
+    return sources
+
+
+def _harvest(ctx: Context, source: Source) -> bool:
+    """Harvest one demo source and print its report; True if the job failed."""
+    from harvester.cli import print_job_report
+
+    ctx.state.save_source(source)
+    job = run_job(ctx, source)
+    print_job_report(job)
+    return job.status == JobStatus.FAILED

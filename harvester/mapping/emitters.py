@@ -20,6 +20,7 @@ from harvester import vocab
 from harvester.dcat import rdf
 from harvester.dcat.rdf import A, literal, safe_iri, term, typed
 from harvester.errors import MappingError
+from harvester.mapping.columns import emit_table_schema
 from harvester.mapping.values import BadValue, is_email, parse_datetime, parse_nonneg_int, split_values
 
 MAX_TEXT = 20_000  # characters kept of one harvested text value
@@ -274,6 +275,7 @@ EMITTERS: dict[str, Emitter] = {
     "document": emit_document, "email": emit_email, "tel": emit_tel, "nonneg_integer": emit_nonneg_integer,
     "vocab": emit_vocab, "media_type": emit_media_type, "local_concept": emit_local_concept,
     "period": emit_period, "location": emit_location, "checksum": emit_checksum,
+    "table_schema": emit_table_schema,
 }
 
 

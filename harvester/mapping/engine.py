@@ -23,6 +23,7 @@ import yaml
 from harvester import MAPPINGS_DIR
 from harvester.dcat.rdf import A, literal, term
 from harvester.errors import MappingError
+from harvester.mapping.aliases import expand_paths
 from harvester.mapping.emitters import EMITTERS, Emitter, MapContext, RuleOptions, slug
 from harvester.mapping.paths import Getter, compile_path, first_values, is_empty, root_key
 
@@ -68,6 +69,9 @@ class Mapping:
     dataset: NodeSpec
     nodes: dict[str, NodeSpec]
     ref: str = ""  # how load_mapping found it (a name or a path), so a worker process can load it too
+    #: top-level sections that are not about one record (``listing``, ``detail``, ``page`` of a custom
+    #: portal), for the source type that reads them
+    sections: dict[str, Any] = field(default_factory=dict)
 
     def remote_id(self, payload: Any) -> str | None:
         values = first_values(self.record_id, payload) if isinstance(payload, dict) else []
@@ -167,7 +171,9 @@ def _node_iri(spec: NodeSpec, value: Any, ctx: MapContext, index: int) -> str:
         parts.append(literal_text)
         if name is None:
             continue
-        if name in _CONTEXT_FIELDS:
+        if name == ".":  # the node's own value, when it is a plain value (a department's name)
+            parts.append(slug(value) if not is_empty(value) and value.__class__ is not dict else str(index))
+        elif name in _CONTEXT_FIELDS:
             parts.append(_CONTEXT_FIELDS[name](ctx, index))
         else:
             found = value.get(name) if value.__class__ is dict else None
@@ -217,7 +223,7 @@ def _tz(value: str | None) -> timezone:
     return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
 
 
-def _compile_rule(raw: dict[str, Any], scope: str) -> Rule:
+def _compile_rule(raw: dict[str, Any], scope: str, aliases: dict[str, list[str]] | None = None) -> Rule:
     kind = str(raw.get("as", "text"))
     node = kind.split(":", 1)[1] if kind.startswith("node:") else None
     vocab_kind = kind.split(":", 1)[1] if kind.startswith("vocab:") else None
@@ -225,7 +231,7 @@ def _compile_rule(raw: dict[str, Any], scope: str) -> Rule:
     if emitter_name not in EMITTERS and not node:
         raise ValueError(f"{scope}: unknown 'as: {kind}' (known: {', '.join(sorted(EMITTERS))}, node:NAME)")
     paths = raw.get("from", [])
-    paths = [paths] if isinstance(paths, str) else list(paths)
+    paths = expand_paths([paths] if isinstance(paths, str) else list(paths), aliases)
     from_root = bool(paths) and all(p.startswith("/") for p in paths)
     paths = [p.lstrip("/") for p in paths]
     options = RuleOptions(name=str(raw.get("name") or (paths[0] if paths else raw["to"])),
@@ -239,9 +245,11 @@ def _compile_rule(raw: dict[str, Any], scope: str) -> Rule:
                 const=term(const) if const else None, from_root=from_root, paths=tuple(paths))
 
 
-def _compile_node(name: str, raw: dict[str, Any], kv_roots: set[str]) -> NodeSpec:
-    rules = [_compile_rule(r, f"{name}.rules[{i}]") for i, r in enumerate(raw.get("rules", []))]
-    paths = [p for r in raw.get("rules", []) for p in _as_list(r.get("from", [])) if not p.startswith("/")]
+def _compile_node(name: str, raw: dict[str, Any], kv_roots: set[str],
+                  aliases: dict[str, list[str]] | None = None) -> NodeSpec:
+    rules = [_compile_rule(r, f"{name}.rules[{i}]", aliases) for i, r in enumerate(raw.get("rules", []))]
+    paths = [p for r in raw.get("rules", []) for p in expand_paths(_as_list(r.get("from", [])), aliases)
+             if not p.startswith("/")]
     consumed_kv: dict[str, set[str]] = {k: set() for k in kv_roots}
     for p in paths:
         head, _, rest = p.partition(".")
@@ -256,34 +264,49 @@ def _compile_node(name: str, raw: dict[str, Any], kv_roots: set[str]) -> NodeSpe
                     required=bool(raw.get("required")))
 
 
+#: top-level keys about one record; the others are kept in Mapping.sections
+RECORD_KEYS = frozenset({"name", "id", "marker", "kv_lists", "dataset", "nodes", "aliases"})
+
+
 def compile_mapping(text: str, name: str) -> Mapping:
     raw = yaml.safe_load(text)
+    aliases = _aliases(raw.get("aliases"), name)
     kv_lists = [(k["path"], k.get("key", "key"), k.get("value", "value")) for k in raw.get("kv_lists", [])]
     top_kv = {path for path, _, _ in kv_lists if "." not in path}
-    nodes = {n: _compile_node(n, spec, set(spec.get("kv", []))) for n, spec in raw.get("nodes", {}).items()}
-    dataset = _compile_node("dataset", raw["dataset"], top_kv)
+    nodes = {n: _compile_node(n, spec, set(spec.get("kv", [])), aliases)
+             for n, spec in raw.get("nodes", {}).items()}
+    dataset = _compile_node("dataset", raw["dataset"], top_kv, aliases)
     for rule in [*dataset.rules, *(r for spec in nodes.values() for r in spec.rules)]:
         if rule.node and rule.node not in nodes:
             raise ValueError(f"mapping {name}: rule for {rule.predicate} names unknown node {rule.node!r}")
     _merge_inline_nodes(dataset, nodes)
     return Mapping(name=str(raw.get("name", name)), digest=hashlib.sha1(text.encode()).hexdigest()[:12],
-                   record_id=[compile_path(p) for p in _as_list(raw.get("id", "id"))],
-                   marker=[compile_path(p) for p in _as_list(raw.get("marker", []))],
-                   kv_lists=kv_lists, dataset=dataset, nodes=nodes)
+                   record_id=[compile_path(p) for p in expand_paths(_as_list(raw.get("id", "id")), aliases)],
+                   marker=[compile_path(p) for p in expand_paths(_as_list(raw.get("marker", [])), aliases)],
+                   kv_lists=kv_lists, dataset=dataset, nodes=nodes,
+                   sections={k: v for k, v in raw.items() if k not in RECORD_KEYS})
+
+
+def _aliases(raw: Any, name: str) -> dict[str, list[str]]:
+    """The mapping's own ``aliases:`` (unified field → its keys on this portal, tried before the table's)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(v, (str, list)) for v in raw.values()):
+        raise ValueError(f"mapping {name}: 'aliases' should map field names to lists of keys")
+    return {str(k): _as_list(v) for k, v in raw.items()}
 
 
 def _merge_inline_nodes(dataset: NodeSpec, nodes: dict[str, NodeSpec]) -> None:
-    """A node built from the dataset's own payload (a rule with no ``from``) reads dataset fields:
-    what it reads is consumed, not unmapped."""
+    """A node built from the dataset's own payload (a rule with no ``from``) reads dataset fields, and so
+    does a node rule whose paths start with ``/``: what they read is consumed, not unmapped."""
     consumed, consumed_kv = set(dataset.consumed), {k: set(v) for k, v in dataset.consumed_kv.items()}
-    for rule in dataset.rules:
-        if rule.node and not rule.getters:
-            spec = nodes[rule.node]
-            for path in (p for r in spec.rules for p in r.paths):
-                consumed.add(root_key(path))
-                head, _, rest = path.partition(".")
-                if head in consumed_kv and rest:
-                    consumed_kv[head].add(rest.split(".")[0])
+    inline = {nodes[rule.node].name for rule in dataset.rules if rule.node and not rule.getters}
+    read = [p for spec in nodes.values() for r in spec.rules if spec.name in inline or r.from_root for p in r.paths]
+    for path in read:
+        consumed.add(root_key(path))
+        head, _, rest = path.partition(".")
+        if head in consumed_kv and rest:
+            consumed_kv[head].add(rest.split(".")[0])
     dataset.consumed = frozenset(consumed)
     dataset.consumed_kv = {k: frozenset(v) for k, v in consumed_kv.items()}
 
