@@ -33,7 +33,7 @@ class Context:
 
     @cached_property
     def store(self) -> TripleStore:
-        return open_store(self.settings.store_url)
+        return open_store(self.settings.store_url, self.settings)
 
     @cached_property
     def index(self) -> SearchIndex:

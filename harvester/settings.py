@@ -20,6 +20,7 @@ class Setting:
     default: Any
     help: str
     parse: Callable[[str], Any] = str
+    env_only: bool = False  # a secret: read from the environment only, refused in the config file
 
     @property
     def env(self) -> str:
@@ -28,11 +29,31 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("data.dir", "data", "Folder for the embedded store, state.db and the search index."),
-    Setting("store.url", "", "Triple store: 'oxigraph:PATH' (embedded; default: oxigraph:{data.dir}/store)."),
+    Setting("store.url", "", "Triple store: 'oxigraph:PATH' (embedded; default: oxigraph:{data.dir}/store) or "
+            "'sparql+http(s)://HOST/PATH' (the query endpoint of a SPARQL 1.1 server; see docs/stores.md)."),
+    Setting("store.update_url", "", "SPARQL 1.1 Update endpoint of a server store (default: the query endpoint; "
+            "Oxigraph server: its /update)."),
+    Setting("store.gsp_url", "", "Graph Store Protocol endpoint of a server store (default: Oxigraph server /store, "
+            "Virtuoso /sparql-graph-crud, or /sparql-graph-crud-auth with a store.user; others: not used)."),
+    Setting("store.user", "", "User name for a server store's endpoints (empty: no authentication)."),
+    Setting("store.password", "", "Password of store.user (environment only: HARVESTER_STORE_PASSWORD).",
+            env_only=True),
+    Setting("store.auth", "basic", "HTTP authentication for store.user: 'basic' or 'digest' (Virtuoso).",
+            lambda v: v.strip().lower()),
+    Setting("store.dialect", "auto", "Server kind, for the fastest safe writes: 'auto' (from the Server header), "
+            "'oxigraph', 'virtuoso' or 'generic' (SPARQL Update only)."),
+    Setting("store.timeout", 120.0, "Seconds to wait for a server store's answer to a write or internal read.",
+            float),
+    Setting("store.retries", 2, "Retries of a server store request that found the server unreachable or "
+            "unavailable (502/503/504); every write is an idempotent replace.", int),
+    Setting("store.write_concurrency", 4, "Write requests sent to a server store at the same time (Virtuoso: one "
+            "Graph Store PUT per record).", int),
     Setting("web.base_url", "http://127.0.0.1:8080", "Public base URL; dataset IRIs are minted under it."),
     Setting("web.title", "济南市公共数据目录", "Site title (Chinese)."),
     Setting("web.title_en", "Jinan Open Data Catalog", "Site title (English)."),
     Setting("web.secret_key", "", "Flask secret key (sessions, language choice); random per start if empty."),
+    Setting("web.preview_timeout", 5.0, "Seconds the site waits for a portal when it previews the first rows of a "
+            "distribution (fetched only from the portal's own host); 0 turns previews off.", float),
     Setting("harvest.batch_size", 1000, "Records mapped, then written to the store and index, per batch "
             "(larger batches mean fewer, larger store segments).", int),
     Setting("harvest.map_workers", 1 if (os.cpu_count() or 1) > 1 else 0, "Processes that map records "
@@ -46,6 +67,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("http.backoff", 0.5, "First backoff delay in seconds (doubles each retry, with jitter).", float),
     Setting("http.max_bytes", 200 * 1024 * 1024, "Largest response body accepted from a portal.", int),
     Setting("http.contact_url", "https://github.com/harvester", "Contact URL sent in the User-Agent."),
+    Setting("http.delay", 1.0, "Seconds between the end of one request to a host and the start of the next "
+            "(per source: option `delay`; a robots.txt Crawl-delay, if longer, wins).", float),
+    Setting("http.host_concurrency", 1, "Requests to one host at the same time, across every job of the process.",
+            int),
+    Setting("http.obey_robots", True, "Obey the portals' robots.txt (per source: option `obey_robots = false`).",
+            lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
+    Setting("harvest.concurrency", 2, "Harvests running at the same time in `harvester serve` (more wait their "
+            "turn; one per source).", int),
+    Setting("harvest.stall_seconds", 1800.0, "A job that makes no progress (no record, no answer from the portal) "
+            "this long is stopped and marked failed.", float),
+    Setting("schedule.timezone", "Asia/Shanghai", "Time zone of the sources' cron schedules."),
+    Setting("schedule.tick_seconds", 10.0, "How often `harvester serve` looks for sources whose scheduled time "
+            "has come.", float),
+    Setting("log.format", "text", "Log lines as 'text' or 'json' (one JSON object per line)."),
+    Setting("log.level", "INFO", "Least severe log level written (DEBUG, INFO, WARNING, ERROR)."),
     Setting("sparql.timeout", 10.0, "Seconds a public SPARQL query may run before its results are cut.", float),
     Setting("sparql.max_rows", 10000, "Most rows a public SPARQL query returns.", int),
     Setting("ckan.rows", 1000, "Page size for CKAN package_search.", int),
@@ -108,6 +144,10 @@ def load_settings(config_path: str | Path | None = None, env: dict[str, str] | N
         base = path.parent
         if "data.dir" in values and not Path(values["data.dir"]).is_absolute():
             values["data.dir"] = str(base / values["data.dir"])
+    secrets = sorted(s.name for s in SETTINGS if s.env_only and s.name in values)
+    if secrets:
+        raise ValueError(f"{', '.join(secrets)} in {path}: secrets come only from the environment "
+                         f"({', '.join(_BY_NAME[n].env for n in secrets)})")
     for setting in SETTINGS:
         if setting.env in env:
             values[setting.name] = setting.parse(env[setting.env])

@@ -1,16 +1,20 @@
 """The triple store behind the catalog, reached only through the TripleStore protocol.
 
-``open_store(url)`` picks the backend from the URL scheme: ``oxigraph:PATH`` is the embedded store
-(harvester.store.oxigraph). Remote SPARQL 1.1 servers plug in here under ``sparql+http(s)://``.
+``open_store(url, settings)`` picks the backend from the URL scheme: ``oxigraph:PATH`` is the embedded store
+(harvester.store.oxigraph); ``sparql+http(s)://HOST/PATH`` is a remote SPARQL 1.1 server (harvester.store.sparql,
+with the ``store.*`` settings for its update and Graph Store endpoints and credentials). See docs/stores.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import IO, Iterator, Protocol, Sequence
+from typing import IO, TYPE_CHECKING, Iterator, Protocol, Sequence
 
 from harvester.dcat.rdf import Triple, to_ntriples
 from harvester.errors import HarvestError
+
+if TYPE_CHECKING:
+    from harvester.settings import Settings
 
 
 class StoreError(HarvestError):
@@ -19,6 +23,10 @@ class StoreError(HarvestError):
 
 class QueryTimeout(StoreError):
     """A query ran past its time limit."""
+
+
+class RecordDataError(StoreError):
+    """The store refused the data of a write (e.g. an IRI it finds invalid): retry record by record."""
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,15 @@ class TripleStore(Protocol):
     def close(self) -> None: ...
 
 
-def open_store(url: str) -> TripleStore:
+def open_store(url: str, settings: Settings | None = None) -> TripleStore:
+    """The store at ``url``: ``oxigraph:PATH`` (embedded) or ``sparql+http(s)://…`` (a SPARQL 1.1 server,
+    configured by the ``store.*`` settings)."""
     if url.startswith("oxigraph:"):
         from harvester.store.oxigraph import OxigraphStore
 
         return OxigraphStore(url.removeprefix("oxigraph:") or None)
-    raise ValueError(f"unsupported store URL {url!r}: expected 'oxigraph:PATH'")
+    if url.startswith(("sparql+http://", "sparql+https://")):
+        from harvester.store.sparql import SparqlStore
+
+        return SparqlStore.from_settings(url, settings)
+    raise ValueError(f"unsupported store URL {url!r}: expected 'oxigraph:PATH' or 'sparql+http(s)://HOST/PATH'")

@@ -17,7 +17,7 @@ from typing import IO, Iterator, Sequence
 import pyoxigraph as ox
 
 from harvester.dcat.rdf import Triple
-from harvester.store import GraphWrite, QueryAnswer, QueryTimeout, StoreError
+from harvester.store import GraphWrite, QueryAnswer, QueryTimeout, RecordDataError, StoreError
 from harvester.store.results import GRAPH_FORMATS, SELECT_FORMATS, negotiate, serialize_ask, serialize_select
 
 _RDF_FORMATS = {
@@ -28,10 +28,7 @@ _RDF_FORMATS = {
 }
 _EXPORT_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD,
                    "trig": ox.RdfFormat.TRIG}
-
-
-class RecordDataError(StoreError):
-    """The store refused the data of a write (e.g. an IRI it finds invalid): retry record by record."""
+__all__ = ["OxigraphStore", "RecordDataError"]  # RecordDataError lives in harvester.store; kept importable here
 
 
 class OxigraphStore:
