@@ -21,8 +21,6 @@ from harvester.users import Users
 from web import admin, create_app
 from web.admin import engine
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PORTAL_SIZE = 40
 PASSWORD = "correct horse battery staple"
@@ -30,17 +28,7 @@ PASSWORD = "correct horse battery staple"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (Debian package 'chromium'): the browser tests need it")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the 'playwright' package is not installed")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+# ``browser`` comes from tests/browser/conftest.py (skips, saying why, without Chromium).
 
 
 @pytest.fixture
