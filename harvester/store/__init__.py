@@ -7,8 +7,9 @@ with the ``store.*`` settings for its update and Graph Store endpoints and crede
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Iterator, Protocol, Sequence
+from typing import IO, TYPE_CHECKING, Protocol
 
 from harvester.dcat.rdf import Triple, to_ntriples
 from harvester.errors import HarvestError
