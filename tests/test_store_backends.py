@@ -332,7 +332,7 @@ def test_a_server_killed_during_a_replace_leaves_each_record_old_new_or_absent(
 def _kill_during_replace(ctx: Context, server: OxigraphServer | VirtuosoServer, backend: str) -> None:
     # large enough that the kill lands while the server works (an update of 1,000 records takes the Oxigraph
     # server seconds; Virtuoso takes a request per record), small enough to go as one request to Oxigraph
-    count = 1000 if backend == "oxigraph-server" else 300
+    count = 500 if backend == "oxigraph-server" else 200
     old = [record(ctx, f"k{i:03d}", "旧") for i in range(count)]
     new = [record(ctx, f"k{i:03d}", "新", version=2) for i in range(count)]
     ctx.store.replace_graphs(old)
@@ -347,7 +347,7 @@ def _kill_during_replace(ctx: Context, server: OxigraphServer | VirtuosoServer, 
             failed.append(exc)
     writer = threading.Thread(target=replace)
     writer.start()
-    time.sleep(0.3)
+    time.sleep(0.2)
     server.kill()
     writer.join(timeout=60)
     server.start()
@@ -394,8 +394,9 @@ def test_an_oxigraph_server_killed_during_a_bulk_load_keeps_whole_records_or_non
         stored = {g: sorted(t) for g, t in ctx.store.iter_graphs(ctx.iris.graph_prefix("src"))}
         assert all(stored[g] == expected[g] for g in stored), "a record partly loaded"
         assert len(stored) in (0, len(new))
-        ctx.store.replace_graphs(new)  # the job is simply run again
-        assert ctx.store.count_graphs(ctx.iris.graph_prefix("src")) == len(new)
+        if not stored:
+            ctx.store.replace_graphs(new)  # the job is simply run again
+            assert ctx.store.count_graphs(ctx.iris.graph_prefix("src")) == len(new)
     finally:
         ctx.close()
         next(settings, None)
