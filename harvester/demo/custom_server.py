@@ -8,9 +8,10 @@ import threading
 import traceback
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from harvester.demo.threaded import ServedInThread
 
 #: (HTTP status, Content-Type, body)
 Answer = tuple[int, str, bytes]
@@ -79,14 +80,13 @@ class _Handler(BaseHTTPRequestHandler):
         """Silent: a harvest makes many requests."""
 
 
-class RunningCustomPortal:
+class RunningCustomPortal(ServedInThread):
     """A home-made portal being served: ``url``, ``requests`` (per path), ``stop()``."""
 
-    def __init__(self, portal: HomeMadePortal, server: _Server, thread: threading.Thread) -> None:
+    def __init__(self, portal: HomeMadePortal, server: _Server) -> None:
+        super().__init__(server, f"home-made-portal-{server.server_port}")
         self.portal = portal
         self.url = server.url
-        self._server = server
-        self._thread = thread
 
     @property
     def requests(self) -> Counter[str]:
@@ -97,24 +97,9 @@ class RunningCustomPortal:
         with self._server.lock:
             return sum(n for path, n in self._server.requests.items() if path.startswith(prefix))
 
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> RunningCustomPortal:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.stop()
-
 
 def serve_custom(portal: HomeMadePortal, host: str = "127.0.0.1", port: int = 0) -> RunningCustomPortal:
     """Serve the portal on host:port (0: any free port) in a daemon thread; its links point at it."""
     server = _Server((host, port), portal)
     portal.base_url = server.url
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name=f"home-made-portal-{server.server_port}", daemon=True)
-    thread.start()
-    return RunningCustomPortal(portal, server, thread)
+    return RunningCustomPortal(portal, server)

@@ -10,7 +10,6 @@ import threading
 import traceback
 from collections import Counter, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
@@ -18,6 +17,7 @@ import orjson
 
 from harvester.demo import content
 from harvester.demo.actions import ActionError, ServerFault, not_found, run_action
+from harvester.demo.threaded import ServedInThread
 
 if TYPE_CHECKING:
     from harvester.demo.portal import DemoPortal
@@ -169,13 +169,12 @@ def _download_answer(portal: DemoPortal, name: str, resource_id: str, file_name:
     return 200, media_type, body
 
 
-class RunningPortal:
+class RunningPortal(ServedInThread):
     """A demo portal being served; stop() it or use it as a context manager."""
 
-    def __init__(self, portal: DemoPortal, server: PortalHTTPServer, thread: threading.Thread) -> None:
+    def __init__(self, portal: DemoPortal, server: PortalHTTPServer) -> None:
+        super().__init__(server, f"demo-portal-{server.server_port}")
         self.portal = portal
-        self._server = server
-        self._thread = thread
         self.url = server.url
 
     @property
@@ -189,25 +188,9 @@ class RunningPortal:
         query, e.g. "/api/3/action/package_search?rows=20&fq=metadata_modified%3A%5B…"."""
         return self._server.queries
 
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> RunningPortal:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.stop()
-
 
 def serve(portal: DemoPortal, host: str = "127.0.0.1", port: int = 0) -> RunningPortal:
     """Serve the portal on host:port (0: any free port) in a daemon thread; resource URLs point at it."""
     server = PortalHTTPServer((host, port), portal)
     portal.base_url = server.url
-    # a short poll interval makes stop() quick: shutdown() waits for the serving loop's next poll
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name=f"demo-portal-{server.server_port}", daemon=True)
-    thread.start()
-    return RunningPortal(portal, server, thread)
+    return RunningPortal(portal, server)
