@@ -30,7 +30,7 @@ import orjson
 from harvester import metrics
 from harvester.context import Context
 from harvester.dcat.record import source_catalog_triples
-from harvester.deletions import delete_unlisted
+from harvester.deletions import delete_records, delete_unlisted
 from harvester.errors import FetchError, GatherError, JobStopped
 from harvester.http import PoliteClient
 from harvester.logs import job_event
@@ -87,6 +87,7 @@ class _Batch:
     marker_updates: list[StoredRecord] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
     pending: dict[str, _Pending] = field(default_factory=dict)
+    deleted: list[StoredRecord] = field(default_factory=list)  # stored records the portal says are deleted
 
 
 class _BatchWriter:
@@ -203,7 +204,8 @@ class JobRunner:
             self._write_source_catalog()
             self._gather_all(job, src, since)
             complete = True
-            delete_unlisted(self.ctx, self.source, job, self.confirm_deletions)
+            if getattr(src, "complete_listing", True):
+                delete_unlisted(self.ctx, self.source, job, self.confirm_deletions)
         except JobStopped as exc:
             self._fail(job, f"{self._stop_reason or exc}; nothing deleted", Stage.GATHER)
             job.status = JobStatus.INTERRUPTED if self._interrupted else JobStatus.FAILED
@@ -291,6 +293,10 @@ class JobRunner:
              batch: _Batch) -> MapItem | None:
         """Unchanged, failed, or a MapItem to map."""
         self.touch()
+        if ref.deleted:
+            if known:
+                batch.deleted.append(known)
+            return None
         if known and not self.full and ref.changed_marker and ref.changed_marker == known.marker:
             batch.seen_known.append(ref.remote_id)
             self._count(job, Outcome.UNCHANGED)
@@ -340,6 +346,8 @@ class JobRunner:
                                                     for w in written])
         state.save_records(self.source.id, job.id, batch.marker_updates)
         state.touch_records(self.source.id, job.id, batch.seen_known)
+        if batch.deleted:
+            self._count(job, Outcome.DELETED, delete_records(self.ctx, self.source.id, batch.deleted))
         with self._lock:
             for w in written:
                 job.counts.count(w.outcome)

@@ -48,6 +48,8 @@ class RemoteRef:
     url: str | None = None
     #: the payload when the listing already carried it (CKAN package_search does), so no fetch is needed
     payload: Any = None
+    #: the portal says this record was deleted (an OAI-PMH ``status="deleted"`` header): remove it
+    deleted: bool = False
 
 
 @dataclass(frozen=True)

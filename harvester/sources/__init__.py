@@ -22,6 +22,10 @@ class SourceType(Protocol):
     mapping: Mapping
     #: how many records the portal says it lists (for progress), once gather has started
     expected_total: int | None
+    #: optional, True when absent: False after a gather that listed only the records changed since
+    #: ``since`` (OAI-PMH ``from``, a CSW ``modified`` filter). Unlisted records are then kept, and
+    #: deletions come as ``RemoteRef(..., deleted=True)``.
+    complete_listing: bool
 
     def gather(self, since: datetime | None) -> Iterator[RemoteRef]:
         """Every record the portal lists, each once. ``since``: payloads are needed only for records
