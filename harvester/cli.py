@@ -148,6 +148,7 @@ def source_remove(click_ctx: click.Context, source_id: str, yes: bool, config: s
         ctx.store.drop_graphs(graphs + [ctx.iris.source_graph(source_id)])
         ctx.index.delete_source(source_id)
         ctx.index.commit()
+        ctx.trust.forget_source(source_id)
         ctx.state.remove_source(source_id)
     click.echo(f"source {source_id} removed ({len(graphs)} datasets)")
 

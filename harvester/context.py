@@ -17,6 +17,7 @@ from harvester.model import Source
 from harvester.settings import Settings
 from harvester.state import State
 from harvester.store import TripleStore, open_store
+from harvester.trust.register import TrustRegister
 
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -40,6 +41,10 @@ class Context:
         return SearchIndex(self.settings.index_path)
 
     @cached_property
+    def trust(self) -> TrustRegister:
+        return TrustRegister(self.settings.data_dir / "trust.db")
+
+    @cached_property
     def mapper(self) -> Mapper:
         return Mapper(int(self.settings["harvest.map_workers"]))
 
@@ -56,7 +61,7 @@ class Context:
         raise KeyError(f"no source {source_id!r}; see 'harvester source list'")
 
     def close(self) -> None:
-        for name in ("mapper", "index", "store", "state"):
+        for name in ("mapper", "index", "store", "trust", "state"):
             if name in self.__dict__:
                 self.__dict__.pop(name).close()
 

@@ -74,6 +74,7 @@ class _Written:
     pending: _Pending
     write: GraphWrite
     doc: DatasetDoc | None
+    withheld: str | None = None  # the access right that keeps it from the public (harvester.trust.register)
 
     @property
     def outcome(self) -> Outcome:
@@ -259,7 +260,8 @@ class JobRunner:
 
     def _prepare(self, job: Job, src: SourceType, refs: list[RemoteRef]) -> tuple[_Batch, MapTask]:
         batch = _Batch()
-        task = MapTask(src.mapping.ref, self.ctx.iris.base, self.source, utcnow())
+        task = MapTask(src.mapping.ref, self.ctx.iris.base, self.source, utcnow(),
+                       hidden_access=hidden_access_rights(self.ctx.settings))
         known = self.ctx.state.records_by_remote_id(self.source.id, [r.remote_id for r in refs])
         for ref in refs:
             item = self._one(job, src, ref, known.get(ref.remote_id), batch)
@@ -282,7 +284,7 @@ class JobRunner:
                 self._record_failed(job, batch, pending.ref, pending.known, Stage.MAP, mapped.error)
                 continue
             graph = iris.graph(self.source.id, pending.key)
-            batch.written.append(_Written(pending, GraphWrite(graph, mapped.ntriples), mapped.doc))
+            batch.written.append(_Written(pending, GraphWrite(graph, mapped.ntriples), mapped.doc, mapped.withheld))
         return batch
 
     def _count(self, job: Job, outcome: Outcome, n: int = 1) -> None:
@@ -335,11 +337,20 @@ class JobRunner:
 
     def _commit(self, job: Job, src: SourceType, batch: _Batch) -> None:
         """Store → index → state, in the writer thread (see the module docstring for why this order)."""
+        public = [w for w in batch.written if w.withheld is None]
+        withheld = [w for w in batch.written if w.withheld is not None]
+        batch.written = public
         written = self._store_writes(job, batch)
         docs = [w.doc for w in written if w.doc is not None]
-        if docs:
+        hidden_before = [w for w in withheld if w.pending.known]
+        if hidden_before:  # a record that was public until now leaves the store and the index
+            self.ctx.store.drop_graphs([w.write.graph for w in hidden_before])
+            self.ctx.index.delete([f"{self.source.id}/{w.pending.key}" for w in hidden_before])
+        if docs or hidden_before:
             self.ctx.index.upsert(docs)
             self.ctx.index.commit()
+        self._register(written, withheld)
+        written = written + withheld
         state = self.ctx.state
         state.save_records(self.source.id, job.id, [StoredRecord(w.pending.ref.remote_id, w.pending.key,
                                                                  w.pending.hash, w.pending.marker)
@@ -357,6 +368,16 @@ class JobRunner:
         self.touch()
         if self.progress:
             self.progress(job, getattr(src, "expected_total", None))
+
+    def _register(self, public: list[_Written], withheld: list[_Written]) -> None:
+        """Withheld records' DCAT for operators; records that are public again lose their withheld copy."""
+        trust = self.ctx.trust
+        if withheld:
+            trust.save_withheld(self.source.id, [(w.pending.key, w.pending.ref.remote_id, w.withheld or "",
+                                                  w.doc.title if w.doc else "", w.write.ntriples) for w in withheld])
+        again_public = [w.pending.key for w in public if w.pending.known]
+        if again_public:
+            trust.release(self.source.id, again_public)
 
     def _store_writes(self, job: Job, batch: _Batch) -> list[_Written]:
         """Write the batch in writes of whole records; a write whose data the store refuses, record by record."""
@@ -381,6 +402,13 @@ class JobRunner:
                 self._record_failed(job, batch, w.pending.ref, w.pending.known, Stage.STORE,
                                     f"the store refused the record: {exc}")
         return ok
+
+
+def hidden_access_rights(settings: Any) -> tuple[str, ...]:
+    """``trust.hidden_access_rights`` as codes, whether the config file gave a list or a text."""
+    value = settings["trust.hidden_access_rights"]
+    codes = value.replace(",", " ").split() if isinstance(value, str) else value
+    return tuple(str(code).strip().upper() for code in codes)
 
 
 def _canonical_json(payload: Any) -> bytes:

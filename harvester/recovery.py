@@ -42,7 +42,7 @@ def recover(ctx: Context) -> Recovery:
         log.warning("an earlier process ended while %s", what)
     if ctx.state.running_jobs():  # another live process is writing: its own end will be checked later
         return Recovery(interrupted, False, 0, 0, 0)
-    if not interrupted and not abandoned and ctx.index.count() == ctx.state.record_count():
+    if not interrupted and not abandoned and ctx.index.count() == ctx.state.record_count() - ctx.trust.withheld_count():
         return Recovery(interrupted, False, 0, 0, 0)
     return _reconcile(ctx, interrupted)
 
@@ -89,7 +89,9 @@ def _reconcile(ctx: Context, interrupted: int) -> Recovery:
 def _forget_unstored(ctx: Context, in_store: set[str]) -> int:
     forgotten = 0
     for source_id in ctx.state.record_counts():
-        gone = [r for r in ctx.state.records_of_source(source_id) if f"{source_id}/{r.key}" not in in_store]
+        withheld = ctx.trust.withheld_keys(source_id)  # kept from the public: in trust.db, not in the store
+        gone = [r for r in ctx.state.records_of_source(source_id)
+                if f"{source_id}/{r.key}" not in in_store and r.key not in withheld]
         ctx.state.delete_records(source_id, [r.remote_id for r in gone])
         forgotten += len(gone)
     return forgotten

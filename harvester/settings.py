@@ -54,6 +54,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("web.secret_key", "", "Flask secret key (sessions, language choice); random per start if empty."),
     Setting("web.preview_timeout", 5.0, "Seconds the site waits for a portal when it previews the first rows of a "
             "distribution (fetched only from the portal's own host); 0 turns previews off.", float),
+    Setting("trust.hidden_access_rights", ("NON_PUBLIC",), "EU access-right codes (space-separated) of records "
+            "kept from the public: stored for operators only, never in search, pages, feeds, APIs or SPARQL "
+            "(NON_PUBLIC is 不予开放).", lambda v: tuple(v.replace(",", " ").upper().split())),
     Setting("harvest.batch_size", 1000, "Records mapped, then written to the store and index, per batch "
             "(larger batches mean fewer, larger store segments).", int),
     Setting("harvest.map_workers", 1 if (os.cpu_count() or 1) > 1 else 0, "Processes that map records "

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import psutil
 
 from harvester.errors import SourceBusy
+from harvester.sqlite import SqliteDb
 from harvester.model import Job, JobCounts, JobStatus, RecordError, Source, Stage
 
 SCHEMA = """
@@ -107,45 +105,11 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class State:
+class State(SqliteDb):
     """One SQLite connection shared by the threads of one process (serialised by a lock)."""
 
-    def __init__(self, path: Path | str) -> None:
-        path = Path(path)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._migrate()
-        self._lock = threading.RLock()
-
-    def _migrate(self) -> None:
-        for table, column, declaration in MIGRATIONS:
-            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-            if column not in have:
-                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-
-    def close(self) -> None:
-        self._db.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _rows(self, sql: str, args: Iterable[object] = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            cur = self._db.execute(sql, tuple(args))
-            cols = [c[0] for c in cur.description]
-            return [dict(zip(cols, row)) for row in cur.fetchall()]
+    SCHEMA = SCHEMA
+    MIGRATIONS = MIGRATIONS
 
     # --- sources -------------------------------------------------------------------------------
     def save_source(self, source: Source) -> None:

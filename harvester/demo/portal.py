@@ -53,6 +53,8 @@ class DemoPortal:
         self.search_disabled = False
         self.repeat_pages = False
         self.broken: dict[int, str] = {}
+        #: index → the 开放类型 the department gave it since (e.g. 不予开放), see set_open_type
+        self.open_types: dict[int, str] = {}
         self._size = size
         #: indexes at or past this were added after the portal started
         self._first_added = size
@@ -88,6 +90,9 @@ class DemoPortal:
         edits = self._edits.get(index)
         if edits:
             _mark_edited(package, edits)
+        open_type = self.open_types.get(index)
+        if open_type is not None:
+            _set_open_type(package, open_type)
         kind = self.broken.get(index)
         if kind is not None:
             _break(package, kind)
@@ -124,6 +129,15 @@ class DemoPortal:
                 self._require_live(index)
             for index in chosen:
                 self._edits[index] = self._edits.get(index, 0) + 1
+                created = self._times.get(index, package_times_us(index, self.seed))[0]
+                self._set_times(index, created, self._now_us())
+
+    def set_open_type(self, indexes: Iterable[int], open_type: str) -> None:
+        """Give these packages another 开放类型 (无条件开放 / 有条件开放 / 不予开放), modified now."""
+        with self._lock:
+            for index in indexes:
+                self._require_live(index)
+                self.open_types[index] = open_type
                 created = self._times.get(index, package_times_us(index, self.seed))[0]
                 self._set_times(index, created, self._now_us())
 
@@ -279,6 +293,11 @@ def _mark_edited(package: dict[str, Any], edits: int) -> None:
                                        "en": f"{package['title_translated']['en']} (revision {edits})"}
         package["notes_translated"] = {"zh": package["notes"],
                                        "en": f"{package['notes_translated']['en']} Revision {edits}."}
+
+
+def _set_open_type(package: dict[str, Any], open_type: str) -> None:
+    extras = [e for e in package["extras"] if e["key"] not in ("开放类型", "开放条件")]
+    package["extras"] = [{"key": "开放类型", "value": open_type}, *extras]
 
 
 def _break(package: dict[str, Any], kind: str) -> None:

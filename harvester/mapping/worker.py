@@ -42,6 +42,8 @@ class MapTask:
     source: Source
     harvested: datetime
     items: list[MapItem] = field(default_factory=list)
+    #: EU access-right codes whose records are kept from the public (``trust.hidden_access_rights``)
+    hidden_access: tuple[str, ...] = ()
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Mapped:
     ntriples: str = ""
     doc: DatasetDoc | None = None
     error: str | None = None
+    #: the access-right code that keeps this record from the public, when it does
+    withheld: str | None = None
 
 
 def map_task(task: MapTask) -> list[Mapped]:
@@ -76,7 +80,9 @@ def _map_one(mapping: Any, iris: Iris, task: MapTask, item: MapItem, lang: str) 
     modified = next((o for s, p, o in ctx.triples if p == _MODIFIED and s == subject), None)
     triples = ctx.triples + catalog_record_triples(iris, source, item.key, item.original_url, task.harvested,
                                                    item.content_hash, modified)
-    return Mapped(item.remote_id, to_ntriples(triples), doc_from_triples(source.id, item.key, triples))
+    doc = doc_from_triples(source.id, item.key, triples)
+    withheld = doc.access if doc.access in task.hidden_access else None
+    return Mapped(item.remote_id, to_ntriples(triples), doc, withheld=withheld)
 
 
 class Mapper:

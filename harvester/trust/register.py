@@ -1,0 +1,125 @@
+"""What operators must know about records that the public must not see: withheld records, personal-data flags.
+
+A record whose access right is one of ``trust.hidden_access_rights`` (不予开放, NON_PUBLIC) never reaches the
+triple store or the search index, so no public route (search, pages, feeds, the CKAN API, SPARQL) can show
+it; its DCAT lives here, in ``trust.db``, for operators. Personal data found in harvested metadata is
+redacted before storing (harvester.trust.privacy); the findings (field, kind, masked excerpt) are kept here.
+
+Writes follow the store → index → state order of a batch: this file is written with the state, after the
+store, so a crash leaves it behind the store (the record is rewritten next harvest), never ahead of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from harvester.sqlite import SqliteDb
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS withheld (
+    source_id TEXT NOT NULL, key TEXT NOT NULL, remote_id TEXT NOT NULL, access TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '', ntriples TEXT NOT NULL, saved TEXT NOT NULL, PRIMARY KEY (source_id, key)
+);
+CREATE TABLE IF NOT EXISTS privacy_flags (
+    source_id TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, field TEXT NOT NULL, excerpt TEXT NOT NULL,
+    found TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS privacy_flags_by_key ON privacy_flags (source_id, key);
+"""
+
+
+@dataclass(frozen=True)
+class WithheldRecord:
+    source_id: str
+    key: str
+    remote_id: str
+    access: str  # the EU access-right code that hides it
+    title: str
+    saved: datetime
+
+
+@dataclass(frozen=True)
+class PrivacyFlag:
+    source_id: str
+    key: str
+    kind: str  # the rule's name: id_card, mobile, email …
+    field: str  # where: dct:description, vcard:hasEmail …
+    excerpt: str  # masked: never the whole value
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+class TrustRegister(SqliteDb):
+    SCHEMA = SCHEMA
+
+    # --- withheld records ----------------------------------------------------------------------
+    def save_withheld(self, source_id: str, records: Iterable[tuple[str, str, str, str, str]]) -> None:
+        """(key, remote_id, access, title, ntriples) of records kept from the public."""
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO withheld (source_id, key, remote_id, access, title, ntriples, saved) "
+                "VALUES (?,?,?,?,?,?,?) ON CONFLICT(source_id, key) DO UPDATE SET remote_id=excluded.remote_id, "
+                "access=excluded.access, title=excluded.title, ntriples=excluded.ntriples, saved=excluded.saved",
+                [(source_id, *r, _now()) for r in records])
+
+    def release(self, source_id: str, keys: Iterable[str]) -> None:
+        """Forget these records' withheld copies (they became public, or are deleted)."""
+        with self._tx() as db:
+            db.executemany("DELETE FROM withheld WHERE source_id=? AND key=?", [(source_id, k) for k in keys])
+
+    def withheld(self, source_id: str | None = None, limit: int = 200, offset: int = 0) -> list[WithheldRecord]:
+        where, args = ("WHERE source_id=?", [source_id]) if source_id else ("", [])
+        rows = self._rows(f"SELECT source_id, key, remote_id, access, title, saved FROM withheld {where} "
+                          f"ORDER BY source_id, title LIMIT ? OFFSET ?", [*args, limit, offset])
+        return [WithheldRecord(**{**r, "saved": datetime.fromisoformat(r["saved"])}) for r in rows]
+
+    def withheld_keys(self, source_id: str) -> set[str]:
+        return {r["key"] for r in self._rows("SELECT key FROM withheld WHERE source_id=?", [source_id])}
+
+    def withheld_count(self, source_id: str | None = None) -> int:
+        if source_id is None:
+            return int(self._rows("SELECT count(*) AS n FROM withheld")[0]["n"])
+        return int(self._rows("SELECT count(*) AS n FROM withheld WHERE source_id=?", [source_id])[0]["n"])
+
+    def withheld_ntriples(self, source_id: str, key: str) -> str | None:
+        rows = self._rows("SELECT ntriples FROM withheld WHERE source_id=? AND key=?", [source_id, key])
+        return str(rows[0]["ntriples"]) if rows else None
+
+    # --- personal data ---------------------------------------------------------------------------
+    def replace_flags(self, source_id: str, flags: dict[str, list[tuple[str, str, str]]]) -> None:
+        """Each key's (kind, field, excerpt) findings replace what its earlier version had (none: cleared)."""
+        if not flags:
+            return
+        found = _now()
+        with self._tx() as db:
+            db.executemany("DELETE FROM privacy_flags WHERE source_id=? AND key=?",
+                           [(source_id, key) for key in flags])
+            db.executemany("INSERT INTO privacy_flags (source_id, key, kind, field, excerpt, found) "
+                           "VALUES (?,?,?,?,?,?)",
+                           [(source_id, key, *f, found) for key, fs in flags.items() for f in fs])
+
+    def clear_flags(self, source_id: str, keys: Iterable[str]) -> None:
+        with self._tx() as db:
+            db.executemany("DELETE FROM privacy_flags WHERE source_id=? AND key=?", [(source_id, k) for k in keys])
+
+    def flags(self, source_id: str | None = None, limit: int = 500) -> list[PrivacyFlag]:
+        where, args = ("WHERE source_id=?", [source_id]) if source_id else ("", [])
+        rows = self._rows(f"SELECT source_id, key, kind, field, excerpt FROM privacy_flags {where} "
+                          f"ORDER BY source_id, key, kind LIMIT ?", [*args, limit])
+        return [PrivacyFlag(**r) for r in rows]
+
+    def flag_counts(self, source_id: str | None = None) -> dict[str, int]:
+        """Flagged records per kind of personal data."""
+        where, args = ("WHERE source_id=?", [source_id]) if source_id else ("", [])
+        return {r["kind"]: r["n"] for r in self._rows(
+            f"SELECT kind, count(DISTINCT source_id || '/' || key) AS n FROM privacy_flags {where} GROUP BY kind",
+            args)}
+
+    def forget_source(self, source_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM withheld WHERE source_id=?", [source_id])
+            db.execute("DELETE FROM privacy_flags WHERE source_id=?", [source_id])
