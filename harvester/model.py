@@ -138,3 +138,5 @@ class DatasetDoc:
     modified: datetime | None = None
     issued: datetime | None = None
     landing_page: str = ""
+    #: column names and titles of its data dictionary (csvw:tableSchema), searchable and a filter
+    columns: list[str] = field(default_factory=list)

@@ -20,7 +20,10 @@ from rdflib import RDF, XSD, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF
 
 from harvester import MAPPINGS_DIR
+import lxml.html
+
 from harvester.context import Context
+from harvester.index import SearchQuery
 from harvester.dcat.rdf import to_ntriples
 from harvester.dcat.validate import validate_ntriples
 from harvester.demo.custom_portals import start_custom_demos
@@ -30,6 +33,7 @@ from harvester.demo.sthjj import SthjjPortal
 from harvester.errors import MappingError
 from harvester.http.client import Response
 from harvester.jobs import run_job
+from web import create_app
 from harvester.mapping.aliases import alias_table, expand_path, field_keys, xsd_datatype
 from harvester.mapping.emitters import EMITTERS
 from harvester.mapping.engine import compile_mapping
@@ -671,3 +675,26 @@ def test_demo_catalogs_are_the_same_every_run() -> None:
         second.answer("/api/catalog/list", {"pageNum": "1", "pageSize": "5"})
     assert ScjgjPortal(size=3).answer("/sjkf/index.html", {}) == ScjgjPortal(size=3).answer("/sjkf/index.html", {})
 
+
+
+def test_data_dictionary_columns_are_searchable_filterable_and_shown(ctx: Context, sthjj) -> None:
+    portal, running = sthjj
+    assert run_job(ctx, source(running, "jinan-sthjj")).status == JobStatus.SUCCEEDED
+    entry = portal.catalog.entry(1)
+    column = entry.columns[0].name
+    having = {portal.catalog.entry(n).code for n in range(1, 26)
+              if column in {c.name for c in portal.catalog.entry(n).columns}}
+    assert 0 < len(having) < 25  # the filter can both include and exclude
+    doc = ctx.index.get(f"jinan-sthjj/{entry.code}")
+    assert doc is not None and [c.name for c in entry.columns] == doc.columns[:len(entry.columns)]
+    filtered = ctx.index.search(SearchQuery(filters={"column": [column]}, per_page=50))
+    assert {h.doc.id.split("/", 1)[1] for h in filtered.hits} == having
+    assert "column" not in filtered.facets  # a filter, not a counted facet
+    found = ctx.index.search(SearchQuery(q=column, per_page=50))
+    assert having <= {h.doc.id.split("/", 1)[1] for h in found.hits}
+    client = create_app(ctx).test_client()
+    page = client.get(f"/dataset/jinan-sthjj/{entry.code}").get_data(as_text=True)
+    section = lxml.html.fromstring(page).get_element_by_id("columns")
+    assert [a.text for a in section.iter("a")] == [c.name for c in entry.columns]
+    listed = client.get("/search", query_string={"column": column}).get_data(as_text=True)
+    assert all(f"/dataset/jinan-sthjj/{code}" in listed for code in having)

@@ -124,6 +124,8 @@ class DatasetPage:
     modified_iso: str = ""
     issued_iso: str = ""
     theme_codes: list[str] = field(default_factory=list)
+    #: the data dictionary (信息项): (name, title, type, description) per column
+    columns: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     @property
     def closed(self) -> bool:
@@ -166,6 +168,7 @@ def dataset_page(graph: RecordGraph, dataset_iri: str, record_iri: str) -> Datas
         issued_iso=_lexical(graph.first(ds, "dct:issued")),
         theme_codes=[c.code for t in graph.objects(ds, "dcat:theme")
                      if is_iri(t) and (c := vocab.concept(iri_value(t), "theme")) is not None],
+        columns=_columns(graph, [ds, *graph.objects(ds, "dcat:distribution")]),
     )
 
 
@@ -274,6 +277,22 @@ def _additional_properties(graph: RecordGraph, ds: str) -> list[tuple[str, str]]
         if name or values:
             rows.append((name, "; ".join(values)))
     return rows
+
+
+def _columns(graph: RecordGraph, nodes: list[str]) -> list[tuple[str, str, str, str]]:
+    """The columns of the data dictionaries (csvw:tableSchema) of the dataset and its distributions, each
+    name once, in the portal's order."""
+    rows: dict[str, tuple[str, str, str, str]] = {}
+    for node in nodes:
+        for schema in graph.objects(node, "csvw:tableSchema"):
+            for column in sorted(graph.objects(schema, "csvw:column"), key=_natural_key):
+                name = graph.text(column, "csvw:name")
+                datatype = graph.first(column, "csvw:datatype")
+                kind = (iri_value(datatype).rsplit("#", 1)[-1] if is_iri(datatype) else graph.label(datatype)) \
+                    if datatype else ""
+                if name and name not in rows:
+                    rows[name] = (name, graph.text(column, "csvw:titles"), kind, graph.text(column, "dct:description"))
+    return list(rows.values())
 
 
 def _natural_key(text: str) -> list[object]:

@@ -9,7 +9,7 @@ from flask import Blueprint, g, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from harvester.dcat.rdf import literal_parts
-from harvester.index import FACETS, SearchQuery, SearchResult
+from harvester.index import FACETS, FILTERS, SearchQuery, SearchResult
 from harvester.index.search import MAX_PER_PAGE, MAX_RESULT_WINDOW, SORTS
 from web import harvester_context, url_with
 from web.i18n import gettext as _
@@ -47,7 +47,7 @@ def search_query_from_args(args: MultiDict[str, str], per_page: int = PER_PAGE) 
     sort = args.get("sort", "relevance")
     return SearchQuery(
         q=args.get("q", "").strip()[:MAX_QUERY_CHARS],
-        filters={f: [v for v in args.getlist(f) if v] for f in FACETS if args.getlist(f)},
+        filters={f: [v for v in args.getlist(f) if v] for f in FILTERS if args.getlist(f)},
         sort=sort if sort in SORTS else "relevance",
         page=_positive_int(args.get("page"), 1),
         per_page=min(MAX_PER_PAGE, _positive_int(args.get("per_page"), per_page)),

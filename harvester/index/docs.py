@@ -12,7 +12,7 @@ from harvester.model import DatasetDoc
 _P = {name: term(name) for name in (
     "dct:title", "dct:description", "dcat:keyword", "dct:publisher", "foaf:name", "dcat:theme",
     "dcat:distribution", "dct:format", "dct:license", "dct:accessRights", "dct:modified", "dct:issued",
-    "dcat:landingPage", "foaf:primaryTopic")}
+    "dcat:landingPage", "foaf:primaryTopic", "csvw:name", "csvw:titles")}
 _DATASET = term("dcat:Dataset")
 _WANTED = frozenset(_P.values())
 
@@ -53,7 +53,15 @@ def doc_from_triples(source_id: str, key: str, triples: Iterable[Triple]) -> Dat
         access=(_codes(props.get(_P["dct:accessRights"], []), "access_right") or [""])[0],
         modified=_when(props.get(_P["dct:modified"])), issued=_when(props.get(_P["dct:issued"])),
         landing_page=next((iri_value(x) for x in props.get(_P["dcat:landingPage"], []) if is_iri(x)), ""),
+        columns=_columns(by_subject),
     )
+
+
+def _columns(by_subject: dict[str, dict[str, list[str]]]) -> list[str]:
+    """Names and titles of the record's data-dictionary columns (csvw:Column nodes), in the record's order."""
+    names, titles = _P["csvw:name"], _P["csvw:titles"]
+    return _unique(literal_parts(v)[0] for props in by_subject.values() if names in props
+                   for v in (*props[names], *props.get(titles, ())) if not is_iri(v))
 
 
 def _by_language(literals: list[str]) -> tuple[str, str]:

@@ -13,7 +13,7 @@ import tantivy
 from tantivy import Occur, Query
 
 from harvester.index.analysis import QueryTerm, single_char_regex
-from harvester.index.schema import FACETS, TEXT_FIELD_BOOSTS, facet_field
+from harvester.index.schema import FILTERS, TEXT_FIELD_BOOSTS, facet_field
 
 #: At most this many selected values per facet are honoured.
 MAX_FILTER_VALUES = 50
@@ -51,9 +51,10 @@ def _field_query(schema: tantivy.Schema, field: str, term: QueryTerm) -> Query:
 
 
 def clean_filters(filters: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
-    """Known facets only, in FACETS order, string values deduplicated and capped; empty selections dropped."""
+    """Known facets and filters only, in FILTERS order, string values deduplicated and capped; empty
+    selections dropped."""
     cleaned: dict[str, list[str]] = {}
-    for facet in FACETS:
+    for facet in FILTERS:
         raw = filters.get(facet) or ()
         if isinstance(raw, str):
             raw = (raw,)

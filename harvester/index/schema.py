@@ -16,7 +16,7 @@ import tantivy
 from harvester.index.analysis import analyze_for_index, normalize
 from harvester.model import DatasetDoc
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: URL parameter names of the facets, in display order.
 FACETS = ("publisher", "theme", "format", "license", "source", "access", "keyword")
@@ -30,13 +30,18 @@ FACET_DOC_FIELDS = {
     "access": "access",
     "keyword": "keywords",
 }
+#: filters that are not counted as facets: ``column`` (a data-dictionary column name: "datasets with a
+#: 统一社会信用代码 column") has too many distinct values to count on every search
+FILTER_ONLY = ("column",)
+FILTERS = FACETS + FILTER_ONLY
+FILTER_DOC_FIELDS = {**FACET_DOC_FIELDS, "column": "columns"}
 
 ID_FIELD = "id"
 STORED_FIELD = "doc"
 MODIFIED_FIELD = "modified"
 TITLE_SORT_FIELD = "title_sort"
 #: analysed text field → query boost; title and keyword matches outrank description-only matches
-TEXT_FIELD_BOOSTS = {"t_title": 3.0, "t_keywords": 2.5, "t_publisher": 1.5, "t_body": 1.0}
+TEXT_FIELD_BOOSTS = {"t_title": 3.0, "t_keywords": 2.5, "t_publisher": 1.5, "t_columns": 1.2, "t_body": 1.0}
 #: raw values longer than this are cut before they go into a facet or sort column
 MAX_RAW_CHARS = 256
 TITLE_SORT_CHARS = 64
@@ -54,8 +59,8 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field(ID_FIELD, tokenizer_name="raw", index_option="basic")
     for name in TEXT_FIELD_BOOSTS:
         builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
-    for facet in FACETS:
-        builder.add_text_field(facet_field(facet), tokenizer_name="raw", fast=True, index_option="basic")
+    for facet in FILTERS:
+        builder.add_text_field(facet_field(facet), tokenizer_name="raw", fast=facet in FACETS, index_option="basic")
     builder.add_integer_field(MODIFIED_FIELD, fast=True)
     builder.add_text_field(TITLE_SORT_FIELD, tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_bytes_field(STORED_FIELD, stored=True)
@@ -69,11 +74,12 @@ def to_tantivy(doc: DatasetDoc) -> tantivy.Document:
         "t_title": analyze_for_index((doc.title, doc.title_en)),
         "t_keywords": analyze_for_index(doc.keywords),
         "t_publisher": analyze_for_index((doc.publisher,)),
+        "t_columns": analyze_for_index(doc.columns),
         "t_body": analyze_for_index((doc.description, doc.description_en)),
         TITLE_SORT_FIELD: normalize(doc.title or doc.title_en)[:TITLE_SORT_CHARS],
         STORED_FIELD: encode_stored(doc),
     }
-    for facet, attribute in FACET_DOC_FIELDS.items():
+    for facet, attribute in FILTER_DOC_FIELDS.items():
         facet_values = _facet_values(getattr(doc, attribute))
         if facet_values:
             values[facet_field(facet)] = facet_values

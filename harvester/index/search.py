@@ -231,7 +231,7 @@ class SearchIndex:
             return self._browse_facets(searcher, generation, limit)
         unfiltered = [f for f in FACETS if f not in filters]
         counts = _aggregate(searcher, queries.combine(text, filters), unfiltered, limit) if unfiltered else {}
-        for facet in filters:
+        for facet in (f for f in filters if f in FACETS):
             others = {f: q for f, q in filters.items() if f != facet}
             if text is None and not others:
                 counts[facet] = self._browse_facets(searcher, generation, limit)[facet]
