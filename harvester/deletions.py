@@ -60,8 +60,7 @@ def delete_records(ctx: Context, source_id: str, records: list[StoredRecord]) ->
         ctx.store.drop_graphs([ctx.iris.graph(source_id, r.key) for r in records])
         ctx.index.delete([f"{source_id}/{r.key}" for r in records])
         ctx.index.commit()
-        ctx.trust.release(source_id, [r.key for r in records])
-        ctx.trust.clear_flags(source_id, [r.key for r in records])
+        ctx.trust.forget_records(source_id, [r.key for r in records])
         ctx.state.delete_records(source_id, [r.remote_id for r in records])
     return len(records)
 

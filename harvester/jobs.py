@@ -31,6 +31,7 @@ from harvester import metrics
 from harvester.context import Context
 from harvester.dcat.record import source_catalog_triples
 from harvester.deletions import delete_records, delete_unlisted
+from harvester.trust import duplicates
 from harvester.errors import FetchError, GatherError, JobStopped
 from harvester.http import PoliteClient
 from harvester.logs import job_event
@@ -75,6 +76,7 @@ class _Written:
     write: GraphWrite
     doc: DatasetDoc | None
     withheld: str | None = None  # the access right that keeps it from the public (harvester.trust.register)
+    match_keys: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def outcome(self) -> Outcome:
@@ -207,6 +209,7 @@ class JobRunner:
             complete = True
             if getattr(src, "complete_listing", True):
                 delete_unlisted(self.ctx, self.source, job, self.confirm_deletions)
+            self._relink_duplicates(job)
         except JobStopped as exc:
             self._fail(job, f"{self._stop_reason or exc}; nothing deleted", Stage.GATHER)
             job.status = JobStatus.INTERRUPTED if self._interrupted else JobStatus.FAILED
@@ -229,6 +232,15 @@ class JobRunner:
         job_event("job.finished", job, reason=self.reason, message=job.message or None)
         metrics.observe_job(job.source_id, job.status.value, job.duration)
         return job
+
+    def _relink_duplicates(self, job: Job) -> None:
+        """Clusters of the same dataset across portals, after any change (a failure here fails no job)."""
+        c = job.counts
+        if c.added or c.updated or c.deleted:
+            try:
+                duplicates.refresh(self.ctx)
+            except StoreError:
+                log.exception("job %s: relinking duplicates failed; the next job tries again", job.id)
 
     def _fail(self, job: Job, message: str, stage: Stage) -> None:
         job.status = JobStatus.FAILED
@@ -284,7 +296,8 @@ class JobRunner:
                 self._record_failed(job, batch, pending.ref, pending.known, Stage.MAP, mapped.error)
                 continue
             graph = iris.graph(self.source.id, pending.key)
-            batch.written.append(_Written(pending, GraphWrite(graph, mapped.ntriples), mapped.doc, mapped.withheld))
+            batch.written.append(_Written(pending, GraphWrite(graph, mapped.ntriples), mapped.doc, mapped.withheld,
+                                          mapped.match_keys))
         return batch
 
     def _count(self, job: Job, outcome: Outcome, n: int = 1) -> None:
@@ -378,6 +391,7 @@ class JobRunner:
         again_public = [w.pending.key for w in public if w.pending.known]
         if again_public:
             trust.release(self.source.id, again_public)
+        trust.replace_match_keys(self.source.id, {w.pending.key: w.match_keys for w in public + withheld})
 
     def _store_writes(self, job: Job, batch: _Batch) -> list[_Written]:
         """Write the batch in writes of whole records; a write whose data the store refuses, record by record."""

@@ -140,3 +140,7 @@ class DatasetDoc:
     landing_page: str = ""
     #: column names and titles of its data dictionary (csvw:tableSchema), searchable and a filter
     columns: list[str] = field(default_factory=list)
+    #: the id of its cluster's primary when the same dataset is published on several portals (folded into it)
+    duplicate_of: str = ""
+    #: ids of the same dataset's records on other portals
+    also_on: list[str] = field(default_factory=list)

@@ -80,6 +80,8 @@ def _result(hit: Hit) -> dict[str, Any]:
         "access": doc.access,
         "modified": doc.modified.isoformat() if doc.modified else None,
         "source": doc.source,
+        "also_on": [{"id": other, "url": url_for("dataset.show", source_id=other.split("/", 1)[0],
+                                                 key=other.split("/", 1)[1], _external=True)} for other in doc.also_on],
     }
 
 

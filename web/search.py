@@ -45,12 +45,15 @@ class FacetView:
 def search_query_from_args(args: MultiDict[str, str], per_page: int = PER_PAGE) -> SearchQuery:
     """The SearchQuery of the URL parameters q, the facets (repeatable), sort, page (and per_page)."""
     sort = args.get("sort", "relevance")
+    filters = {f: [v for v in args.getlist(f) if v] for f in FILTERS if args.getlist(f)}
     return SearchQuery(
         q=args.get("q", "").strip()[:MAX_QUERY_CHARS],
-        filters={f: [v for v in args.getlist(f) if v] for f in FILTERS if args.getlist(f)},
+        filters=filters,
         sort=sort if sort in SORTS else "relevance",
         page=_positive_int(args.get("page"), 1),
         per_page=min(MAX_PER_PAGE, _positive_int(args.get("per_page"), per_page)),
+        # the same dataset on several portals shows once, unless portals are chosen: then each shows its own
+        collapse="source" not in filters,
     )
 
 
@@ -150,12 +153,14 @@ def relaxations(query: SearchQuery) -> list[Relaxation]:
     for facet, values in query.filters.items():
         for value in values:
             rest = {f: [v for v in vs if not (f == facet and v == value)] for f, vs in query.filters.items()}
-            total = index.search(SearchQuery(q=query.q, filters={f: v for f, v in rest.items() if v},
-                                             per_page=1, facet_limit=1)).total
+            kept = {f: v for f, v in rest.items() if v}
+            total = index.search(SearchQuery(q=query.q, filters=kept, per_page=1, facet_limit=1,
+                                             collapse="source" not in kept)).total
             label = _("search.relax_filter", filter=f"{_('facet.' + facet)}: {facet_label(facet, value)}")
             found.append(Relaxation(label, total, url_with(**{facet: rest[facet], "page": None})))
     if query.q:
-        total = index.search(SearchQuery(filters=query.filters, per_page=1, facet_limit=1)).total
+        total = index.search(SearchQuery(filters=query.filters, per_page=1, facet_limit=1,
+                                         collapse=query.collapse)).total
         found.append(Relaxation(_("search.relax_words", words=query.q), total, url_with(q=None, page=None)))
     return sorted((r for r in found if r.count > 0), key=lambda r: -r.count)
 

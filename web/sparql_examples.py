@@ -102,4 +102,12 @@ LIMIT 20"""),
 GROUP BY ?publisher ?email
 ORDER BY ?publisher
 LIMIT 100"""),
+    ("sparql.example.duplicates", """SELECT ?title ?portal ?dataset ?otherPortal ?sameDataset WHERE {
+  ?dataset owl:sameAs ?sameDataset ;
+           dct:title ?title .
+  ?portal dcat:dataset ?dataset .
+  ?otherPortal dcat:dataset ?sameDataset .
+}
+ORDER BY ?title
+LIMIT 100"""),
 )

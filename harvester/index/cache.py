@@ -11,7 +11,8 @@ import threading
 FacetCounts = dict[str, list[tuple[str, int]]]
 #: (total, [(score, stored document bytes)])
 Page = tuple[int, list[tuple[float, bytes]]]
-PageKey = tuple[str, int, int]  # sort, page, per_page
+PageKey = tuple[str, int, int, bool]  # sort, page, per_page, duplicates folded
+FacetKey = tuple[int, bool]  # limit, duplicates folded
 
 #: more distinct pages or facet limits than this in one generation empties the cache (crawlers paging deep)
 MAX_ENTRIES = 64
@@ -23,7 +24,7 @@ class BrowseCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.generation = 0
-        self._facets: dict[int, FacetCounts] = {}
+        self._facets: dict[FacetKey, FacetCounts] = {}
         self._pages: dict[PageKey, Page] = {}
 
     def invalidate(self) -> None:
@@ -32,12 +33,12 @@ class BrowseCache:
             self._facets = {}
             self._pages = {}
 
-    def facets(self, generation: int, limit: int) -> FacetCounts | None:
+    def facets(self, generation: int, limit: FacetKey) -> FacetCounts | None:
         """A copy of the cached counts (callers may change it), or None."""
         cached = self._facets.get(limit) if generation == self.generation else None
         return None if cached is None else {facet: list(buckets) for facet, buckets in cached.items()}
 
-    def keep_facets(self, generation: int, limit: int, counts: FacetCounts) -> None:
+    def keep_facets(self, generation: int, limit: FacetKey, counts: FacetCounts) -> None:
         with self._lock:
             if generation == self.generation:
                 _bounded(self._facets)[limit] = {facet: list(buckets) for facet, buckets in counts.items()}

@@ -8,6 +8,7 @@ from typing import Iterable
 from harvester import vocab
 from harvester.dcat.rdf import A, Triple, iri_value, is_iri, literal_parts, term
 from harvester.model import DatasetDoc
+from harvester.trust.departments import shown_name
 
 _P = {name: term(name) for name in (
     "dct:title", "dct:description", "dcat:keyword", "dct:publisher", "foaf:name", "dcat:theme",
@@ -45,7 +46,7 @@ def doc_from_triples(source_id: str, key: str, triples: Iterable[Triple]) -> Dat
         title=title_zh or title_en, title_en=title_en if title_zh else "",
         description=desc_zh or desc_en, description_en=desc_en if desc_zh else "",
         keywords=_unique(literal_parts(k)[0] for k in props.get(_P["dcat:keyword"], [])),
-        publisher=_publisher_name(props, by_subject),
+        publisher=shown_name(_publisher_name(props, by_subject)),
         themes=_codes(props.get(_P["dcat:theme"], []), "theme"),
         formats=_codes((f for d in distributions for f in d.get(_P["dct:format"], [])), "file_type"),
         license=(_codes(props.get(_P["dct:license"], []) or

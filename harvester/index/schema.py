@@ -40,6 +40,8 @@ ID_FIELD = "id"
 STORED_FIELD = "doc"
 MODIFIED_FIELD = "modified"
 TITLE_SORT_FIELD = "title_sort"
+#: "1" for a document shown in the merged search, "0" for one folded into its cluster's primary
+PRIMARY_FIELD = "f_primary"
 #: analysed text field → query boost; title and keyword matches outrank description-only matches
 TEXT_FIELD_BOOSTS = {"t_title": 3.0, "t_keywords": 2.5, "t_publisher": 1.5, "t_columns": 1.2, "t_body": 1.0}
 #: raw values longer than this are cut before they go into a facet or sort column
@@ -61,6 +63,7 @@ def build_schema() -> tantivy.Schema:
         builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
     for facet in FILTERS:
         builder.add_text_field(facet_field(facet), tokenizer_name="raw", fast=facet in FACETS, index_option="basic")
+    builder.add_text_field(PRIMARY_FIELD, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field(MODIFIED_FIELD, fast=True)
     builder.add_text_field(TITLE_SORT_FIELD, tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_bytes_field(STORED_FIELD, stored=True)
@@ -77,6 +80,7 @@ def to_tantivy(doc: DatasetDoc) -> tantivy.Document:
         "t_columns": analyze_for_index(doc.columns),
         "t_body": analyze_for_index((doc.description, doc.description_en)),
         TITLE_SORT_FIELD: normalize(doc.title or doc.title_en)[:TITLE_SORT_CHARS],
+        PRIMARY_FIELD: "0" if doc.duplicate_of else "1",
         STORED_FIELD: encode_stored(doc),
     }
     for facet, attribute in FILTER_DOC_FIELDS.items():

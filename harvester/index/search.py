@@ -42,6 +42,8 @@ class SearchQuery:
     per_page: int = 20
     #: buckets returned per facet
     facet_limit: int = 20
+    #: the same dataset on several portals counts and shows once (harvester.trust.duplicates)
+    collapse: bool = False
 
 
 @dataclass
@@ -180,13 +182,16 @@ class SearchIndex:
         terms = analyze_query(query.q)
         text = queries.text_query(self._schema, terms)
         filters = {f: queries.filter_query(self._schema, f, v) for f, v in query.filters.items()}
-        if text is None and not filters:
+        browsing = text is None and not filters
+        if query.collapse:
+            filters[schema.PRIMARY_FIELD] = self._primary_only
+        if browsing:
             total, found = self._browse_page(searcher, generation, query)
         else:
             total, found = _top_hits(searcher, queries.combine(text, filters), query, text is not None)
         pattern = highlight_pattern(terms)
         hits = [_make_hit(raw, score, pattern) for score, raw in found]
-        facets = self._facet_counts(searcher, generation, text, filters, query.facet_limit)
+        facets = self._facet_counts(searcher, generation, text, filters, query)
         return SearchResult(total=total, hits=hits, facets=facets, query=query)
 
     def get(self, doc_id: str) -> DatasetDoc | None:
@@ -207,11 +212,18 @@ class SearchIndex:
         terms = searcher.terms_with_prefix(schema.ID_FIELD, f"{source_id}/", filter_query=of_source)
         return {term for term, doc_count in terms if doc_count > 0}
 
+    @property
+    def _primary_only(self) -> Query:
+        return Query.const_score_query(Query.term_query(self._schema, schema.PRIMARY_FIELD, "1"), 0.0)
+
+    def _browse_query(self, collapse: bool) -> Query:
+        return self._primary_only if collapse else Query.all_query()
+
     def _browse_page(self, searcher: tantivy.Searcher, generation: int, query: SearchQuery) -> Page:
-        key = (query.sort, query.page, query.per_page)
+        key = (query.sort, query.page, query.per_page, query.collapse)
         page = self._cache.page(generation, key)
         if page is None:
-            page = _top_hits(searcher, Query.all_query(), query, has_text=False)
+            page = _top_hits(searcher, self._browse_query(query.collapse), query, has_text=False)
             self._cache.keep_page(generation, key, page)
         return page
 
@@ -223,27 +235,30 @@ class SearchIndex:
         generation: int,
         text: Query | None,
         filters: dict[str, Query],
-        limit: int,
+        query: SearchQuery,
     ) -> FacetCounts:
         """Counts under the full query for unfiltered facets, and for each filtered facet under the query
         without that facet's own filter (multi-select); the browse-all counts come from the cache."""
-        if text is None and not filters:
-            return self._browse_facets(searcher, generation, limit)
+        limit, collapse = query.facet_limit, query.collapse
+        browse_only = {schema.PRIMARY_FIELD} if collapse else set()
+        if text is None and set(filters) == browse_only:
+            return self._browse_facets(searcher, generation, limit, collapse)
         unfiltered = [f for f in FACETS if f not in filters]
         counts = _aggregate(searcher, queries.combine(text, filters), unfiltered, limit) if unfiltered else {}
         for facet in (f for f in filters if f in FACETS):
             others = {f: q for f, q in filters.items() if f != facet}
-            if text is None and not others:
-                counts[facet] = self._browse_facets(searcher, generation, limit)[facet]
+            if text is None and set(others) == browse_only:
+                counts[facet] = self._browse_facets(searcher, generation, limit, collapse)[facet]
             else:
                 counts.update(_aggregate(searcher, queries.combine(text, others), [facet], limit))
         return {facet: counts[facet] for facet in FACETS}
 
-    def _browse_facets(self, searcher: tantivy.Searcher, generation: int, limit: int) -> FacetCounts:
-        counts = self._cache.facets(generation, limit)
+    def _browse_facets(self, searcher: tantivy.Searcher, generation: int, limit: int,
+                       collapse: bool) -> FacetCounts:
+        counts = self._cache.facets(generation, (limit, collapse))
         if counts is None:
-            counts = _aggregate(searcher, Query.all_query(), FACETS, limit)
-            self._cache.keep_facets(generation, limit, counts)
+            counts = _aggregate(searcher, self._browse_query(collapse), FACETS, limit)
+            self._cache.keep_facets(generation, (limit, collapse), counts)
         return counts
 
     # --- freshness ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from harvester.index.docs import doc_from_triples
 from harvester.mapping.emitters import MapContext
 from harvester.mapping.engine import load_mapping
 from harvester.model import DatasetDoc, Source
+from harvester.trust.duplicates import match_keys
 
 _MODIFIED = term("dct:modified")
 
@@ -54,6 +55,8 @@ class Mapped:
     error: str | None = None
     #: the access-right code that keeps this record from the public, when it does
     withheld: str | None = None
+    #: (kind, value) keys that tell the same dataset on another portal (harvester.trust.duplicates)
+    match_keys: list[tuple[str, str]] = field(default_factory=list)
 
 
 def map_task(task: MapTask) -> list[Mapped]:
@@ -82,7 +85,8 @@ def _map_one(mapping: Any, iris: Iris, task: MapTask, item: MapItem, lang: str) 
                                                    item.content_hash, modified)
     doc = doc_from_triples(source.id, item.key, triples)
     withheld = doc.access if doc.access in task.hidden_access else None
-    return Mapped(item.remote_id, to_ntriples(triples), doc, withheld=withheld)
+    keys = match_keys(triples, doc) if doc is not None and withheld is None else []
+    return Mapped(item.remote_id, to_ntriples(triples), doc, withheld=withheld, match_keys=keys)
 
 
 class Mapper:

@@ -27,7 +27,16 @@ CREATE TABLE IF NOT EXISTS privacy_flags (
     found TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS privacy_flags_by_key ON privacy_flags (source_id, key);
+CREATE TABLE IF NOT EXISTS match_keys (
+    source_id TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS match_keys_by_value ON match_keys (kind, value);
+CREATE INDEX IF NOT EXISTS match_keys_by_record ON match_keys (source_id, key);
+CREATE TABLE IF NOT EXISTS clusters (member TEXT PRIMARY KEY, cluster TEXT NOT NULL);
 """
+#: a key shared by more records than this links nothing; nor does a key one source uses for several records
+#: (a title like 统计年鉴 repeated by one portal tells no record apart)
+MAX_SHARED = 20
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,53 @@ class TrustRegister(SqliteDb):
             f"SELECT kind, count(DISTINCT source_id || '/' || key) AS n FROM privacy_flags {where} GROUP BY kind",
             args)}
 
+    # --- duplicates across portals (harvester.trust.duplicates) ----------------------------------------
+    def replace_match_keys(self, source_id: str, keys: dict[str, list[tuple[str, str]]]) -> None:
+        """Each record's (kind, value) keys replace its earlier ones (an empty list: it has none now)."""
+        if not keys:
+            return
+        with self._tx() as db:
+            db.executemany("DELETE FROM match_keys WHERE source_id=? AND key=?", [(source_id, k) for k in keys])
+            db.executemany("INSERT INTO match_keys (source_id, key, kind, value) VALUES (?,?,?,?)",
+                           [(source_id, key, kind, value) for key, ks in keys.items() for kind, value in ks])
+
+    def duplicate_pairs(self) -> list[tuple[str, str]]:
+        """Record ids (``source/key``) of different sources that share a key."""
+        rows = self._rows(
+            "WITH shared AS (SELECT kind, value FROM match_keys GROUP BY kind, value "
+            "HAVING count(DISTINCT source_id) > 1 AND count(*) = count(DISTINCT source_id) AND count(*) <= ?) "
+            "SELECT DISTINCT a.source_id || '/' || a.key AS a, b.source_id || '/' || b.key AS b FROM shared "
+            "JOIN match_keys a ON a.kind=shared.kind AND a.value=shared.value "
+            "JOIN match_keys b ON b.kind=shared.kind AND b.value=shared.value WHERE a.source_id < b.source_id",
+            [MAX_SHARED])
+        return [(r["a"], r["b"]) for r in rows]
+
+    def save_clusters(self, groups: list[list[str]]) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM clusters")
+            db.executemany("INSERT INTO clusters (member, cluster) VALUES (?,?)",
+                           [(member, group[0]) for group in groups for member in group])
+
+    def cluster_members(self) -> dict[str, list[str]]:
+        """Record id → its cluster's members (primary first), for every clustered record."""
+        groups: dict[str, list[str]] = {}
+        for r in self._rows("SELECT member, cluster FROM clusters"):
+            groups.setdefault(r["cluster"], []).append(r["member"])
+        for primary, group in groups.items():
+            group.sort(key=lambda m: (m != primary, m.partition("/")[0], m.partition("/")[2]))
+        return {m: g for g in groups.values() for m in g}
+
+    def cluster_count(self) -> int:
+        return int(self._rows("SELECT count(DISTINCT cluster) AS n FROM clusters")[0]["n"])
+
+    def forget_records(self, source_id: str, keys: Iterable[str]) -> None:
+        """Everything kept of these records (they are deleted)."""
+        keys = list(keys)
+        with self._tx() as db:
+            for table in ("withheld", "privacy_flags", "match_keys"):
+                db.executemany(f"DELETE FROM {table} WHERE source_id=? AND key=?", [(source_id, k) for k in keys])
+
     def forget_source(self, source_id: str) -> None:
         with self._tx() as db:
-            db.execute("DELETE FROM withheld WHERE source_id=?", [source_id])
-            db.execute("DELETE FROM privacy_flags WHERE source_id=?", [source_id])
+            for table in ("withheld", "privacy_flags", "match_keys"):
+                db.execute(f"DELETE FROM {table} WHERE source_id=?", [source_id])

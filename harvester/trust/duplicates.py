@@ -1,0 +1,125 @@
+"""The same dataset published on several portals: found by shared keys, clustered, linked, shown once.
+
+Each record's match keys are computed when it is mapped (``match_keys``): its identifier (when it looks
+globally unique), its landing page and download URLs (normalised), and its department + title (normalised,
+the department by its curated name, harvester.trust.departments). Records of *different* sources sharing a
+key are one cluster (union-find over the shared keys, kept in trust.db).
+
+``refresh`` recomputes the clusters after a harvest and:
+- links each cluster in the store, in graph ``{base}/graph/_duplicates``: ``owl:sameAs`` from the cluster's
+  primary dataset to each other member (each source's record stays in its own graph, untouched);
+- marks the search documents: the primary shows "also published on …", the others are folded into it in the
+  merged search (``SearchQuery.collapse``), still reachable by their own pages and the APIs.
+The primary is the member from the source listed first (by source id), so the choice is stable.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from harvester.dcat.rdf import Triple, iri_value, is_iri, literal_parts, term
+from harvester.model import DatasetDoc
+from harvester.store import GraphWrite
+from harvester.trust.departments import normalise_name, shown_name
+
+_IDENTIFIER, _LANDING, _DOWNLOAD = term("dct:identifier"), term("dcat:landingPage"), term("dcat:downloadURL")
+_SAME_AS = term("owl:sameAs")
+_TITLE_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+#: identifiers shorter than this (or all digits) are portal-local numbers, not shared across portals
+MIN_IDENTIFIER = 10
+
+
+def match_keys(triples: Iterable[Triple], doc: DatasetDoc) -> list[tuple[str, str]]:
+    """(kind, value) keys that tell this dataset on another portal."""
+    keys: set[tuple[str, str]] = set()
+    dataset = f"<{doc.iri}>"
+    for s, p, o in triples:
+        if p == _IDENTIFIER and s == dataset and not is_iri(o):
+            value = literal_parts(o)[0].strip().lower()
+            if len(value) >= MIN_IDENTIFIER and not value.isdigit():
+                keys.add(("identifier", value))
+        elif p in (_LANDING, _DOWNLOAD) and is_iri(o):
+            url = normal_url(iri_value(o))
+            if url:
+                keys.add(("url", url))
+    title = normal_title(doc.title)
+    if title and doc.publisher:
+        keys.add(("title", f"{normalise_name(shown_name(doc.publisher))}|{title}"))
+    return sorted(keys)
+
+
+def normal_url(url: str) -> str:
+    """Scheme-less, lower-case host, no fragment, no trailing slash: http and https, / and no / are one."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ""
+    if not parts.netloc:
+        return ""
+    return urlunsplit(("", parts.netloc.lower(), parts.path.rstrip("/"), parts.query, "")).lstrip("/")
+
+
+def normal_title(title: str) -> str:
+    return _TITLE_NOISE.sub("", unicodedata.normalize("NFKC", title)).lower()
+
+
+def clusters(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """Connected groups of record ids (``source/key``) from linked pairs, each sorted, groups sorted."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, list[str]] = {}
+    for x in parent:
+        groups.setdefault(root(x), []).append(x)
+    return sorted(sorted(g, key=record_order) for g in groups.values() if len(g) > 1)
+
+
+def record_order(record_id: str) -> tuple[str, str]:
+    """(source id, key): "jinan/…" before "jinan-tjj/…", whatever the characters sort like."""
+    source_id, _, key = record_id.partition("/")
+    return source_id, key
+
+
+def refresh(ctx: Any) -> int:
+    """Recompute the clusters, relink them in the store and re-mark the search documents; how many clusters.
+    (``ctx``: a harvester.context.Context, which imports this module.)"""
+    trust, index, store, iris = ctx.trust, ctx.index, ctx.store, ctx.iris
+    groups = clusters(trust.duplicate_pairs())
+    before = trust.cluster_members()
+    after = {member: group for group in groups for member in group}
+    trust.save_clusters(groups)
+    triples = [Triple(f"<{iris.dataset(*group[0].split('/', 1))}>", _SAME_AS,
+                      f"<{iris.dataset(*member.split('/', 1))}>") for group in groups for member in group[1:]]
+    store.replace_graphs([GraphWrite.of(iris.base + "/graph/_duplicates", triples)])
+    # every member, not only those whose cluster changed: a record rewritten by a job lost its marks
+    docs = []
+    for doc in filter(None, (index.get(m) for m in sorted(set(before) | set(after)))):
+        marked = _marked(doc, after.get(doc.id, []))
+        if (marked.duplicate_of, marked.also_on) != (doc.duplicate_of, doc.also_on):
+            docs.append(marked)
+    if docs:
+        index.upsert(docs)
+        index.commit()
+    return len(groups)
+
+
+def _marked(doc: DatasetDoc, group: list[str]) -> DatasetDoc:
+    if not group:
+        return replace(doc, duplicate_of="", also_on=[])
+    primary = group[0]
+    return replace(doc, duplicate_of="" if doc.id == primary else primary,
+                   also_on=[m for m in group if m != doc.id])

@@ -1,0 +1,100 @@
+"""The same dataset on several portals: keys, clusters, owl:sameAs links, one search result with "also published
+on", and one name per department across portals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from harvester.context import Context
+from harvester.dcat.rdf import A, Triple, iri, literal, term
+from harvester.demo import DemoPortal, serve
+from harvester.index import SearchQuery
+from harvester.jobs import run_job
+from harvester.model import DatasetDoc, JobStatus, Source
+from harvester.trust.departments import department, shown_name
+from harvester.trust.duplicates import clusters, match_keys, normal_title, normal_url
+from tests.conftest import make_settings
+from web import create_app
+
+MAIN, SECOND = 40, 8
+
+
+def test_urls_titles_and_identifiers_are_compared_normalised() -> None:
+    assert normal_url("HTTPS://Data.Jinan.gov.cn/dataset/abc/#top") == normal_url("http://data.jinan.gov.cn/dataset/abc")
+    assert normal_url("not a url") == ""
+    assert normal_title("济南市 公交线路（2023）") == normal_title("济南市公交线路(2023)")
+    ds = "https://x/dataset/a/1"
+    triples = [Triple(f"<{ds}>", A, term("dcat:Dataset")),
+               Triple(f"<{ds}>", term("dct:identifier"), literal("370100-JT-00001")),
+               Triple(f"<{ds}>", term("dct:identifier"), literal("17")),  # a portal-local number: no key
+               Triple(f"<{ds}>", term("dcat:landingPage"), iri("http://portal.example/ds/1/"))]
+    keys = match_keys(triples, DatasetDoc(id="a/1", iri=ds, source="a", title="公交 线路", publisher="济南市交通局"))
+    assert keys == [("identifier", "370100-jt-00001"), ("title", "济南市交通运输局|公交线路"),
+                    ("url", "portal.example/ds/1")]
+
+
+def test_union_find_groups_linked_records() -> None:
+    pairs = [("a/1", "b/1"), ("b/1", "c/9"), ("a/2", "b/2")]
+    assert clusters(pairs) == [["a/1", "b/1", "c/9"], ["a/2", "b/2"]]
+    assert clusters([]) == []
+
+
+def test_department_names_credit_codes_and_former_names_are_one_department() -> None:
+    for name in ("济南市交通局", "济南市交通运输局", "113701008163601215", "Jinan Municipal Transport Bureau",
+                 " 济南市 交通运输局 "):
+        assert shown_name(name) == "济南市交通运输局", name
+    assert department("济南市环境保护局").name == "济南市生态环境局"  # its name before the 2019 reform
+    assert department("某某县档案馆") is None and shown_name("某某县档案馆") == "某某县档案馆"
+
+
+@pytest.fixture()
+def two_portals(tmp_path: Path) -> Iterator[tuple[Context, DemoPortal, list[Source]]]:
+    """Two demo portals with the same seed: the second's datasets are also on the first (as happens)."""
+    second = DemoPortal(size=SECOND)
+    with serve(DemoPortal(size=MAIN)) as a, serve(second) as b:
+        sources = [Source("jinan", "ckan", a.url, "济南市公共数据开放平台"), Source("jinan-tjj", "ckan", b.url, "统计局")]
+        ctx = Context(make_settings(tmp_path, ckan_rows=50))
+        try:
+            for source in sources:
+                ctx.state.save_source(source)
+                assert run_job(ctx, source).status == JobStatus.SUCCEEDED
+            yield ctx, second, sources
+        finally:
+            ctx.close()
+
+
+def test_copies_on_two_portals_are_clustered_linked_and_shown_once(two_portals) -> None:
+    ctx, _, _ = two_portals
+    assert ctx.trust.cluster_count() == SECOND
+    links = ctx.store.select("SELECT ?a ?b WHERE { GRAPH ?g { ?a <http://www.w3.org/2002/07/owl#sameAs> ?b } }")
+    assert len(links) == SECOND
+    assert all("/dataset/jinan/" in r["a"] and "/dataset/jinan-tjj/" in r["b"] for r in links), links[:2]
+    assert ctx.index.count() == MAIN + SECOND  # every record stays, in its own graph and document
+    folded = ctx.index.search(SearchQuery(collapse=True, per_page=100))
+    assert folded.total == MAIN and all(h.doc.source == "jinan" for h in folded.hits)
+    primaries = [h.doc for h in folded.hits if h.doc.also_on]
+    assert len(primaries) == SECOND and all(d.also_on[0].startswith("jinan-tjj/") for d in primaries)
+    copy = ctx.index.get(primaries[0].also_on[0])
+    assert copy is not None and copy.duplicate_of == primaries[0].id and copy.title == primaries[0].title
+    client = create_app(ctx).test_client()
+    html = lxml.html.fromstring(client.get("/search", query_string={"q": primaries[0].title}).get_data(as_text=True))
+    hit = next(li for li in html.cssselect("li.hit") if primaries[0].id in li.cssselect("h2 a")[0].get("href"))
+    also = hit.cssselect(".also-on a")
+    assert [a.get("href") for a in also] == [f"/dataset/{primaries[0].also_on[0]}"]
+    assert client.get("/search", query_string={"source": "jinan-tjj"}).get_data(as_text=True).count('class="hit"') \
+        == SECOND  # a portal's own records all show when the portal is chosen
+
+
+def test_a_copy_gone_from_its_portal_unlinks_its_cluster(two_portals) -> None:
+    ctx, second, sources = two_portals
+    second.remove([0])
+    job = run_job(ctx, sources[1])
+    assert job.counts.deleted == 1
+    assert ctx.trust.cluster_count() == SECOND - 1
+    assert ctx.index.search(SearchQuery(collapse=True, per_page=1)).total == MAIN
+    assert sum(1 for h in ctx.index.search(SearchQuery(collapse=True, per_page=100)).hits if h.doc.also_on) \
+        == SECOND - 1
