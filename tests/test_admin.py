@@ -120,7 +120,7 @@ def page(response: object) -> lxml.html.HtmlElement:
 
 # --- logged out, nothing opens ---------------------------------------------------------------------------
 
-SAMPLE_ARGS = {"source_id": "jinan", "job_id": 1, "filename": "admin.css"}
+SAMPLE_ARGS = {"source_id": "jinan", "job_id": 1, "filename": "admin.css", "key": "some-record"}
 
 
 def admin_routes(app: Flask) -> list[tuple[str, str, str]]:

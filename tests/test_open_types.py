@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 
 from harvester.context import Context
@@ -16,7 +17,9 @@ from harvester.jobs import run_job
 from harvester.model import JobStatus, Source
 from harvester.recovery import recover
 from tests.conftest import make_settings
-from web import create_app
+from harvester.users import Users
+from tests.test_admin import login
+from web import admin, create_app
 
 CLOSED = "不予开放"
 SIZE = 30
@@ -142,3 +145,25 @@ def test_deleted_closed_record_leaves_the_register(harvested: tuple[Context, Dem
     assert job.counts.deleted == 1
     assert [w.title for w in ctx.trust.withheld("jinan")] == [portal.package(7)["title"]]
     assert ctx.state.record_count("jinan") == SIZE - 1
+
+
+def test_operators_see_withheld_records_and_their_dcat(harvested: tuple[Context, DemoPortal, Source]) -> None:
+    ctx, portal, _ = harvested
+    app = create_app(ctx)
+    admin.register(app, ctx)
+    users = Users(ctx.settings.state_path)
+    users.create_user("ops", "a long operator password")
+    users.close()
+    client = app.test_client()
+    record = ctx.trust.withheld("jinan")[0]
+    dcat_url = f"/admin/sources/jinan/withheld/{record.key}"
+    assert client.get(dcat_url).status_code == 302  # operators only
+    login(client, "ops", "a long operator password")
+    html = lxml.html.fromstring(client.get("/admin/sources/jinan").get_data(as_text=True))
+    section = html.get_element_by_id("trust")
+    assert {a.text for a in section.cssselect("table a")} >= {portal.package(i)["title"] for i in HIDDEN}
+    answer = client.get(dcat_url)
+    assert answer.status_code == 200 and answer.mimetype == "application/n-triples"
+    assert record.title in answer.get_data(as_text=True)
+    assert client.get("/admin/sources/jinan/withheld/no-such-key").status_code == 404
+    app.extensions["harvester_users"].close()

@@ -17,6 +17,7 @@ from harvester.errors import OperationRefused, SourceBusy
 from harvester.model import Source
 from harvester.source_form import FieldProblem, SourceFormError, validate_source
 from harvester.sources import source_types
+from harvester.trust.report import trust_report
 from web import harvester_context
 from web.admin import engine
 from web.admin.i18n import admin_gettext as _
@@ -54,7 +55,19 @@ def show(source_id: str) -> str:
     ctx = harvester_context()
     source = _source_or_404(ctx, source_id)
     return render_template("admin/source.html", row=engine.source_health(ctx, source.id),
-                           jobs=ctx.state.jobs(source.id, limit=SOURCE_PAGE_JOBS))
+                           jobs=ctx.state.jobs(source.id, limit=SOURCE_PAGE_JOBS),
+                           trust=trust_report(ctx, source.id))
+
+
+@bp.get("/<source_id>/withheld/<key>")
+def withheld(source_id: str, key: str) -> Response:
+    """A withheld record's DCAT (N-Triples), for operators only: the public never sees it."""
+    ctx = harvester_context()
+    _source_or_404(ctx, source_id)
+    ntriples = ctx.trust.withheld_ntriples(source_id, key)
+    if ntriples is None:
+        abort(404)
+    return Response(ntriples, mimetype="application/n-triples", headers={"Content-Disposition": "inline"})
 
 
 @bp.route("/<source_id>/edit", methods=["GET", "POST"])
