@@ -39,9 +39,11 @@ class FetchTimeout(FetchError):
 
 
 class HTTPStatusError(FetchError):
-    def __init__(self, message: str, url: str | None = None, status: int = 0) -> None:
+    def __init__(self, message: str, url: str | None = None, status: int = 0, body: bytes = b"") -> None:
         super().__init__(message, url)
         self.status = status
+        #: the start of the error answer: APIs explain themselves there (``{"message": "…"}``)
+        self.body = body
 
 
 class TooLarge(FetchError):

@@ -140,6 +140,9 @@ class DatasetDoc:
     landing_page: str = ""
     #: column names and titles of its data dictionary (csvw:tableSchema), searchable and a filter
     columns: list[str] = field(default_factory=list)
+    #: MQA points (0–405, harvester.trust.quality) and band (excellent, good, sufficient, bad)
+    quality: int | None = None
+    quality_band: str = ""
     #: the id of its cluster's primary when the same dataset is published on several portals (folded into it)
     duplicate_of: str = ""
     #: ids of the same dataset's records on other portals

@@ -34,7 +34,7 @@ PUBLISHERS = ["济南市交通运输局", "济南市生态环境局", "济南市
 SOURCES = ["alpha", "beta", "gamma"]
 #: facet → DatasetDoc attribute, as the index maps them
 FACET_ATTRS = {"publisher": "publisher", "theme": "themes", "format": "formats", "license": "license",
-               "source": "source", "access": "access", "keyword": "keywords"}
+               "source": "source", "access": "access", "quality": "quality_band", "keyword": "keywords"}
 
 
 def _text(rng: random.Random, low: int, high: int) -> str:

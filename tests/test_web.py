@@ -298,7 +298,7 @@ def test_api_search_json_shape(client, ctx: Context) -> None:
     assert first["iri"] == ctx.iris.dataset(*first["id"].split("/"))
     assert "<mark>" not in first["title"] + first["description"] and len(first["description"]) <= 300
     assert datetime.fromisoformat(first["modified"])
-    assert set(data["facets"]) == {"publisher", "theme", "format", "license", "source", "access", "keyword"}
+    assert set(data["facets"]) == {"publisher", "theme", "format", "license", "source", "access", "quality", "keyword"}
     access = {b["value"]: b for b in data["facets"]["access"]}
     assert access["PUBLIC"]["label"] == "无条件开放" and access["PUBLIC"]["count"] == expected.total
 
@@ -495,7 +495,9 @@ def test_every_ui_string_is_translated() -> None:
             continue  # the admin pages have their own catalogs (web/admin/i18n)
         used |= set(re.findall(r"""_\(\s*["']([a-z][a-z0-9_.]*[a-z0-9_])["']""", path.read_text(encoding="utf-8")))
     assert used and used <= set(zh), sorted(used - set(zh))
-    dynamic = [f"facet.{f}" for f in ("publisher", "theme", "format", "license", "source", "access", "keyword")]
+    dynamic = [f"facet.{f}" for f in ("publisher", "theme", "format", "license", "source", "access", "quality",
+                                      "keyword", "column")]
+    dynamic += [f"quality.{band}" for band in ("excellent", "good", "sufficient", "bad")]
     dynamic += [f"sort.{s}" for s in ("relevance", "modified", "title")]
     dynamic += [key for key, _curie, _how in DATASET_FIELDS + DISTRIBUTION_FIELDS] + [key for key, _q in EXAMPLES]
     dynamic += [f"job.{status.value}" for status in JobStatus]

@@ -183,7 +183,7 @@ def test_openapi_description_is_valid_and_matches_real_answers(client, ctx: Cont
     validator.validate(spec)
     parameters = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert parameters == {"q", "sort", "page", "per_page", "publisher", "theme", "format", "license", "source",
-                          "access", "keyword"}
+                          "access", "quality", "keyword", "column"}
 
     def check(schema_name: str, instance: object) -> None:
         schema = {**spec["components"]["schemas"][schema_name], "components": spec["components"]}

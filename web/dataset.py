@@ -15,6 +15,7 @@ from harvester.dcat.rdf import Triple, iri_value, is_iri, term
 from harvester.dcat.serialize import RDF_MEDIA_TYPES, RDF_SUFFIXES, serialize_triples
 from harvester.index import Hit, SearchQuery
 from harvester.index.docs import doc_from_triples
+from harvester.trust.quality import DIMENSION_LABELS, measure
 from harvester.model import DatasetDoc
 from web import harvester_context
 from web.dataset_page import DatasetPage, dataset_page
@@ -48,6 +49,8 @@ def show(source_id: str, key: str) -> Response | str:
     return response
 
 
+
+
 def _render_page(source_id: str, key: str, triples: list[Triple]) -> str:
     ctx = harvester_context()
     graph = RecordGraph(triples, current_language())
@@ -64,6 +67,7 @@ def _render_page(source_id: str, key: str, triples: list[Triple]) -> str:
         related=related_datasets(doc) if doc is not None else [],
         jsonld=script_json(schema_org_dataset(page, page_url, portal, portal_url)),
         previews=previewable_distributions(page, source_id, key),
+        quality=measure(triples, page.iri), dimension_labels=DIMENSION_LABELS,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from harvester.dcat.serialize import RDF_SUFFIXES
-from harvester.index import FACETS
+from harvester.index import FILTERS
 from harvester.index.search import MAX_PER_PAGE, SORTS
 from web.ckan_query import DEFAULT_ROWS, MAX_ROWS
 
@@ -18,7 +18,8 @@ FACET_HELP = {
     "publisher": "department (publisher) name", "theme": "EU data theme code (TRAN, ENVI …)",
     "format": "EU file type code (CSV, JSON …)", "license": "licence code (CC_BY_4_0 …)",
     "source": "source portal id", "access": "open type: PUBLIC (无条件开放), RESTRICTED (有条件开放), NON_PUBLIC",
-    "keyword": "keyword",
+    "keyword": "keyword", "quality": "metadata quality band (MQA): excellent, good, sufficient, bad",
+    "column": "a column name of the data dictionary (信息项), e.g. 统一社会信用代码",
 }
 
 
@@ -38,9 +39,10 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def search_parameters() -> list[dict[str, Any]]:
     params = [_param("q", "words to find (Chinese or English); all must match", {"type": "string", "maxLength": 200})]
     params += [_param(f, f"filter by {FACET_HELP[f]}; repeat for OR within the facet",
-                      {"type": "array", "items": {"type": "string"}}, style="form", explode=True) for f in FACETS]
+                      {"type": "array", "items": {"type": "string"}}, style="form", explode=True) for f in FILTERS]
     params += [
-        _param("sort", "relevance (newest first without q), modified (newest first) or title",
+        _param("sort", "relevance (newest first without q), modified (newest first), title or quality (best "
+               "metadata first)",
                {"type": "string", "enum": list(SORTS), "default": "relevance"}),
         _param("page", "page number, from 1", {"type": "integer", "minimum": 1, "default": 1}),
         _param("per_page", "results per page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
@@ -56,7 +58,9 @@ def schemas() -> dict[str, Any]:
         "id": text, "iri": {"type": "string", "format": "uri"}, "url": {"type": "string", "format": "uri"},
         "title": text, "title_en": text, "description": text, "publisher": text, "themes": strings,
         "formats": strings, "license": text, "access": text, "modified": {**nullable_text, "format": "date-time"},
-        "source": text}}
+        "source": text, "also_on": {"type": "array", "items": {
+            "type": "object", "description": "the same dataset on another portal", "properties": {
+                "id": text, "url": {"type": "string", "format": "uri"}}}}}}
     bucket = {"type": "object", "required": ["value", "label", "count"],
               "properties": {"value": text, "label": text, "count": {"type": "integer", "minimum": 0}}}
     search = {"type": "object", "required": ["count", "page", "per_page", "results", "facets"], "properties": {

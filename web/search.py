@@ -65,12 +65,17 @@ def _positive_int(text: str | None, default: int) -> int:
     return value if value > 0 else default
 
 
+QUALITY_BANDS = ("excellent", "good", "sufficient", "bad")
+
+
 def facet_label(facet: str, value: str) -> str:
     """What a person reads for a facet value: a vocabulary label, a portal's title, or the value itself."""
     if facet in FACET_KINDS:
         return vocab_label(value, FACET_KINDS[facet])
     if facet == "source":
         return source_title(value)
+    if facet == "quality":
+        return _(f"quality.{value}") if value in QUALITY_BANDS else value
     return value
 
 

@@ -33,12 +33,13 @@ DCATAP = "http://data.europa.eu/r5r/"
 SCHEMA = "http://schema.org/"
 CSVW = "http://www.w3.org/ns/csvw#"
 GSP = "http://www.opengis.net/ont/geosparql#"
+DQV = "http://www.w3.org/ns/dqv#"
 HARV = "urn:harvester:"  # our own terms for values CKAN sends that have no DCAT home (see docs/mapping.md)
 
 PREFIXES = {
     "dcat": DCAT, "dct": DCT, "foaf": FOAF, "vcard": VCARD, "rdf": RDF, "rdfs": RDFS, "xsd": XSD,
     "skos": SKOS, "adms": ADMS, "spdx": SPDX, "locn": LOCN, "prov": PROV, "owl": OWL, "dcatap": DCATAP,
-    "schema": SCHEMA, "csvw": CSVW, "gsp": GSP,
+    "schema": SCHEMA, "csvw": CSVW, "gsp": GSP, "dqv": DQV,
 }
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}

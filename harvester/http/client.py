@@ -140,6 +140,15 @@ class PoliteClient:
             self.validators.save(full_url, response.headers, response.content)
         return response
 
+    def probe(self, url: str, method: str = "HEAD", read_bytes: int = 0) -> Response:
+        """A link check: ``method`` (HEAD, or GET streamed) reading at most ``read_bytes`` of the body, with
+        the robots.txt, pacing and retries of get(); raises as get() does (HTTPStatusError for >= 400)."""
+        self._check_cancel()
+        try:
+            return self._get_with_retries(url, {}, self._delay_for(url), method, read_bytes)
+        except requests.RequestException as exc:  # an invalid URL, a redirect loop: links fail so, portals rarely
+            raise FetchError(f"{type(exc).__name__}: {exc}", url) from exc
+
     def _delay_for(self, url: str) -> float:
         """The delay before requests to the URL's host; RobotsDenied if robots.txt forbids the URL."""
         if not self.obey_robots:
@@ -154,11 +163,12 @@ class PoliteClient:
         response = self._get_once(robots_url, {}, self.delay)
         return response.status, response.text[:MAX_ROBOTS_CHARS]
 
-    def _get_with_retries(self, url: str, headers: dict[str, str], delay: float) -> Response:
+    def _get_with_retries(self, url: str, headers: dict[str, str], delay: float, method: str = "GET",
+                          read_bytes: int | None = None) -> Response:
         attempt = 0
         while True:
             try:
-                response = self._get_once(url, headers, delay)
+                response = self._get_once(url, headers, delay, method, read_bytes)
             except (FetchTimeout, requests.ConnectionError) as exc:
                 if attempt >= self.retries:
                     raise exc if isinstance(exc, FetchError) else FetchError(f"cannot connect: {exc}", url)
@@ -169,12 +179,14 @@ class PoliteClient:
                 self._sleep_backoff(attempt, response.headers.get("retry-after"))
             attempt += 1
 
-    def _get_once(self, url: str, headers: dict[str, str], delay: float) -> Response:
+    def _get_once(self, url: str, headers: dict[str, str], delay: float, method: str = "GET",
+                  read_bytes: int | None = None) -> Response:
+        """One request; ``read_bytes`` None reads the whole body (capped), else at most that many bytes."""
         host = urlsplit(url).netloc
         with self.throttle.slot(host, delay, self.host_concurrency, self.cancel):
             try:
-                with self.session.get(url, headers=headers, timeout=self.timeout, stream=True) as r:
-                    body = self._read_capped(r)
+                with self.session.request(method, url, headers=headers, timeout=self.timeout, stream=True) as r:
+                    body = self._read_capped(r) if read_bytes is None else _read_first(r, read_bytes)
                     response = Response(r.url, r.status_code, {k.lower(): v for k, v in r.headers.items()}, body)
             except requests.Timeout as exc:
                 PORTAL_REQUESTS.labels(host, "timeout").inc()
@@ -231,6 +243,18 @@ class PoliteClient:
         self.session.close()
 
 
+def _read_first(r: requests.Response, limit: int) -> bytes:
+    """What has arrived of the body, up to ``limit`` bytes (a link check needs no more)."""
+    if limit <= 0:
+        return b""
+    try:
+        return r.raw.read1(limit, decode_content=False)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise FetchTimeout(f"timed out reading {r.url}", r.url) from exc
+    except urllib3.exceptions.ProtocolError as exc:
+        raise FetchError(f"connection broken while reading {r.url}: {exc}", r.url) from exc
+
+
 def _flag(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
@@ -251,5 +275,6 @@ def _retry_after_seconds(value: str | None) -> float | None:
 
 def _raise_for_status(response: Response) -> Response:
     if response.status >= 400:
-        raise HTTPStatusError(f"HTTP {response.status} from {response.url}", response.url, response.status)
+        raise HTTPStatusError(f"HTTP {response.status} from {response.url}", response.url, response.status,
+                              response.content[:8192])
     return response

@@ -9,11 +9,13 @@ from harvester import vocab
 from harvester.dcat.rdf import A, Triple, iri_value, is_iri, literal_parts, term
 from harvester.model import DatasetDoc
 from harvester.trust.departments import shown_name
+from harvester.trust.quality import TOTAL_METRIC, band_of
 
 _P = {name: term(name) for name in (
     "dct:title", "dct:description", "dcat:keyword", "dct:publisher", "foaf:name", "dcat:theme",
     "dcat:distribution", "dct:format", "dct:license", "dct:accessRights", "dct:modified", "dct:issued",
-    "dcat:landingPage", "foaf:primaryTopic", "csvw:name", "csvw:titles")}
+    "dcat:landingPage", "foaf:primaryTopic", "csvw:name", "csvw:titles", "dqv:isMeasurementOf", "dqv:value")}
+_TOTAL_SCORE = f"<{TOTAL_METRIC}>"
 _DATASET = term("dcat:Dataset")
 _WANTED = frozenset(_P.values())
 
@@ -55,7 +57,20 @@ def doc_from_triples(source_id: str, key: str, triples: Iterable[Triple]) -> Dat
         modified=_when(props.get(_P["dct:modified"])), issued=_when(props.get(_P["dct:issued"])),
         landing_page=next((iri_value(x) for x in props.get(_P["dcat:landingPage"], []) if is_iri(x)), ""),
         columns=_columns(by_subject),
+        quality=(score := _quality_total(by_subject)), quality_band=band_of(score) if score is not None else "",
     )
+
+
+def _quality_total(by_subject: dict[str, dict[str, list[str]]]) -> int | None:
+    """The record's MQA total (the DQV measurement of piveau's ``pv:score``), if measured."""
+    metric, value = _P["dqv:isMeasurementOf"], _P["dqv:value"]
+    for props in by_subject.values():
+        if _TOTAL_SCORE in props.get(metric, ()) and props.get(value):
+            try:
+                return int(literal_parts(props[value][0])[0])
+            except ValueError:
+                return None
+    return None
 
 
 def _columns(by_subject: dict[str, dict[str, list[str]]]) -> list[str]:

@@ -16,10 +16,10 @@ import tantivy
 from harvester.index.analysis import analyze_for_index, normalize
 from harvester.model import DatasetDoc
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: URL parameter names of the facets, in display order.
-FACETS = ("publisher", "theme", "format", "license", "source", "access", "keyword")
+FACETS = ("publisher", "theme", "format", "license", "source", "access", "quality", "keyword")
 #: facet name → the DatasetDoc attribute holding its value(s)
 FACET_DOC_FIELDS = {
     "publisher": "publisher",
@@ -28,6 +28,7 @@ FACET_DOC_FIELDS = {
     "license": "license",
     "source": "source",
     "access": "access",
+    "quality": "quality_band",
     "keyword": "keywords",
 }
 #: filters that are not counted as facets: ``column`` (a data-dictionary column name: "datasets with a
@@ -39,6 +40,7 @@ FILTER_DOC_FIELDS = {**FACET_DOC_FIELDS, "column": "columns"}
 ID_FIELD = "id"
 STORED_FIELD = "doc"
 MODIFIED_FIELD = "modified"
+QUALITY_FIELD = "quality"
 TITLE_SORT_FIELD = "title_sort"
 #: "1" for a document shown in the merged search, "0" for one folded into its cluster's primary
 PRIMARY_FIELD = "f_primary"
@@ -65,6 +67,7 @@ def build_schema() -> tantivy.Schema:
         builder.add_text_field(facet_field(facet), tokenizer_name="raw", fast=facet in FACETS, index_option="basic")
     builder.add_text_field(PRIMARY_FIELD, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field(MODIFIED_FIELD, fast=True)
+    builder.add_integer_field(QUALITY_FIELD, fast=True)
     builder.add_text_field(TITLE_SORT_FIELD, tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_bytes_field(STORED_FIELD, stored=True)
     return builder.build()
@@ -89,6 +92,8 @@ def to_tantivy(doc: DatasetDoc) -> tantivy.Document:
             values[facet_field(facet)] = facet_values
     if doc.modified is not None:
         values[MODIFIED_FIELD] = _epoch_seconds(doc.modified)
+    if doc.quality is not None:
+        values[QUALITY_FIELD] = doc.quality
     return tantivy.Document.from_dict(values)
 
 

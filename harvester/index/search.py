@@ -23,7 +23,7 @@ from harvester.index.errors import IndexLockedError, SearchIndexError
 from harvester.index.schema import FACETS
 from harvester.model import DatasetDoc
 
-SORTS = ("relevance", "modified", "title")
+SORTS = ("relevance", "modified", "title", "quality")
 MAX_PER_PAGE = 100
 MAX_FACET_LIMIT = 1000
 #: Hits beyond this rank are never returned (bounds the top-k heap); the total is still exact.
@@ -290,6 +290,8 @@ def _sort_order(sort: str, has_text: bool) -> tuple[str | None, Order]:
     """The fast field to sort on (None: by score) and its direction."""
     if sort == "title":
         return schema.TITLE_SORT_FIELD, Order.Asc
+    if sort == "quality":  # best metadata first
+        return schema.QUALITY_FIELD, Order.Desc
     if sort == "modified" or not has_text:  # without words, "relevance" shows the newest first
         return schema.MODIFIED_FIELD, Order.Desc  # tantivy puts documents without the value last
     return None, Order.Desc

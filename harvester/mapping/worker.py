@@ -23,6 +23,7 @@ from harvester.mapping.emitters import MapContext
 from harvester.mapping.engine import load_mapping
 from harvester.model import DatasetDoc, Source
 from harvester.trust.duplicates import match_keys
+from harvester.trust.quality import dqv_triples, measure
 
 _MODIFIED = term("dct:modified")
 
@@ -83,6 +84,8 @@ def _map_one(mapping: Any, iris: Iris, task: MapTask, item: MapItem, lang: str) 
     modified = next((o for s, p, o in ctx.triples if p == _MODIFIED and s == subject), None)
     triples = ctx.triples + catalog_record_triples(iris, source, item.key, item.original_url, task.harvested,
                                                    item.content_hash, modified)
+    quality = measure(triples, ctx.dataset)  # SHACL and URL checks come later, in the background
+    triples += dqv_triples(quality, ctx.dataset, detail=False)
     doc = doc_from_triples(source.id, item.key, triples)
     withheld = doc.access if doc.access in task.hidden_access else None
     keys = match_keys(triples, doc) if doc is not None and withheld is None else []
