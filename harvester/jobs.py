@@ -77,6 +77,7 @@ class _Written:
     doc: DatasetDoc | None
     withheld: str | None = None  # the access right that keeps it from the public (harvester.trust.register)
     match_keys: list[tuple[str, str]] = field(default_factory=list)
+    privacy: list[tuple[str, str, str]] = field(default_factory=list)  # personal data found and redacted
 
     @property
     def outcome(self) -> Outcome:
@@ -297,7 +298,7 @@ class JobRunner:
                 continue
             graph = iris.graph(self.source.id, pending.key)
             batch.written.append(_Written(pending, GraphWrite(graph, mapped.ntriples), mapped.doc, mapped.withheld,
-                                          mapped.match_keys))
+                                          mapped.match_keys, mapped.privacy))
         return batch
 
     def _count(self, job: Job, outcome: Outcome, n: int = 1) -> None:
@@ -392,6 +393,8 @@ class JobRunner:
         if again_public:
             trust.release(self.source.id, again_public)
         trust.replace_match_keys(self.source.id, {w.pending.key: w.match_keys for w in public + withheld})
+        trust.replace_flags(self.source.id, {w.pending.key: w.privacy for w in public + withheld
+                                             if w.privacy or w.pending.known})
 
     def _store_writes(self, job: Job, batch: _Batch) -> list[_Written]:
         """Write the batch in writes of whole records; a write whose data the store refuses, record by record."""

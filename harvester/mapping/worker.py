@@ -23,6 +23,7 @@ from harvester.mapping.emitters import MapContext
 from harvester.mapping.engine import load_mapping
 from harvester.model import DatasetDoc, Source
 from harvester.trust.duplicates import match_keys
+from harvester.trust.privacy import redact_record
 from harvester.trust.quality import dqv_triples, measure
 
 _MODIFIED = term("dct:modified")
@@ -58,6 +59,8 @@ class Mapped:
     withheld: str | None = None
     #: (kind, value) keys that tell the same dataset on another portal (harvester.trust.duplicates)
     match_keys: list[tuple[str, str]] = field(default_factory=list)
+    #: personal data found and redacted: (kind, field, masked excerpt)
+    privacy: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def map_task(task: MapTask) -> list[Mapped]:
@@ -80,16 +83,18 @@ def _map_one(mapping: Any, iris: Iris, task: MapTask, item: MapItem, lang: str) 
     source = task.source
     ctx = MapContext(iris.base, source.id, item.key, iris.dataset(source.id, item.key), lang=lang)
     mapping.apply(orjson.loads(item.payload_json), ctx)
+    mapped, findings = redact_record(ctx.triples)  # personal data never reaches the store (vocab/privacy)
     subject = f"<{ctx.dataset}>"
-    modified = next((o for s, p, o in ctx.triples if p == _MODIFIED and s == subject), None)
-    triples = ctx.triples + catalog_record_triples(iris, source, item.key, item.original_url, task.harvested,
+    modified = next((o for s, p, o in mapped if p == _MODIFIED and s == subject), None)
+    triples = list(mapped) + catalog_record_triples(iris, source, item.key, item.original_url, task.harvested,
                                                    item.content_hash, modified)
     quality = measure(triples, ctx.dataset)  # SHACL and URL checks come later, in the background
     triples += dqv_triples(quality, ctx.dataset, detail=False)
     doc = doc_from_triples(source.id, item.key, triples)
     withheld = doc.access if doc.access in task.hidden_access else None
     keys = match_keys(triples, doc) if doc is not None and withheld is None else []
-    return Mapped(item.remote_id, to_ntriples(triples), doc, withheld=withheld, match_keys=keys)
+    return Mapped(item.remote_id, to_ntriples(triples), doc, withheld=withheld, match_keys=keys,
+                  privacy=[f.as_flag() for f in findings])
 
 
 class Mapper:
