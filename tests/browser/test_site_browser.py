@@ -92,7 +92,7 @@ def test_visitor_searches_in_chinese_filters_opens_a_dataset_and_switches_to_eng
     page.fill("#q", "交通")
     page.press("#q", "Enter")
     page.wait_for_url("**/search?q=*")
-    words = ctx.index.search(SearchQuery(q="交通"))
+    words = ctx.index.search(SearchQuery(q="交通", collapse=True))
     assert count_text(page) == f"共找到 {words.total:,} 个数据集"
 
     publisher = page.locator('[data-facet="publisher"] a.facet-value').first
@@ -105,7 +105,8 @@ def test_visitor_searches_in_chinese_filters_opens_a_dataset_and_switches_to_eng
     page.wait_for_url("**format=*")
     state = args_of(page.url)
     assert state["q"] == ["交通"] and state["publisher"] == [department] and len(state["format"]) == 1
-    both = ctx.index.search(SearchQuery(q="交通", filters={"publisher": [department], "format": state["format"]}))
+    both = ctx.index.search(SearchQuery(q="交通", filters={"publisher": [department], "format": state["format"]},
+                                         collapse=True))
     assert count_text(page) == f"共找到 {both.total:,} 个数据集" and both.total > 0
     assert page.locator(".chips li a[rel]").count() == 2 and fmt_label in page.inner_text(".chips")
     page.screenshot(path=str(artifacts / "search-zh-two-facets.png"), full_page=True)
