@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from harvester.context import Context
+from harvester.demo.csw_portal import SOURCE_ID as CSW_SOURCE_ID
+from harvester.demo.csw_portal import SOURCE_TITLE as CSW_SOURCE_TITLE
+from harvester.demo.csw_portal import start_csw_demo
 from harvester.demo.custom_portals import start_custom_demos
 from harvester.demo.dcat_feed import start_dcat_demo
 from harvester.demo.portal import DemoPortal, serve
@@ -65,6 +68,10 @@ def _start_portals(datasets: int, port: int, portals: list[Any]) -> list[Source]
     print(f"demo DCAT-AP feed of 济南市统计局 at {feed.url}", flush=True)
     sources.append(Source("jinan-tjj-dcat", "dcat_rdf", feed.url, "济南市统计局数据目录（DCAT）",
                           options={"publisher": "济南市统计局", **quick}))
+    csw = start_csw_demo(host="127.0.0.1", port=0)
+    portals.append(csw)
+    print(f"demo CSW catalogue of {CSW_SOURCE_TITLE} at {csw.url}", flush=True)
+    sources.append(Source(CSW_SOURCE_ID, "csw", csw.url, CSW_SOURCE_TITLE, options=dict(quick)))
     for demo in start_custom_demos("127.0.0.1"):
         portals.append(demo.running)
         print(f"demo home-made portal: {demo.title} at {demo.running.url}", flush=True)
