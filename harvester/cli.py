@@ -176,6 +176,7 @@ def harvest(click_ctx: click.Context, source_ids: tuple[str, ...], all_: bool, f
     from harvester.jobs import run_job
     from harvester.logs import configure_logging
     from harvester.server import start_process
+    from harvester.trust.assess import after_harvest
 
     ctx = _ctx(click_ctx, config)
     if not source_ids and not all_:
@@ -191,6 +192,10 @@ def harvest(click_ctx: click.Context, source_ids: tuple[str, ...], all_: bool, f
             except SourceBusy as exc:
                 raise click.ClickException(str(exc)) from exc
         print_job_report(job)
+        assessed = after_harvest(ctx, s.id, job)
+        if assessed is not None and assessed.assessed:
+            click.echo(f"  validated {assessed.assessed}: {assessed.failing} fail DCAT-AP 3 SHACL; "
+                       f"mean MQA score {assessed.mean_score:.0f}/405")
         failed |= job.status in (JobStatus.FAILED, JobStatus.NEEDS_CONFIRMATION)
     if failed:
         sys.exit(1)

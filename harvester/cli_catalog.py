@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ from harvester.cli import _ctx, _table, config_option
 
 
 def register(main: click.Group) -> None:
-    for command in (sparql, export, validate, reindex_cmd, serve, demo):
+    for command in (sparql, export, validate, links, reindex_cmd, serve, demo):
         main.add_command(command)
 
 
@@ -74,38 +75,58 @@ def export(click_ctx: click.Context, fmt: str, output: str | None, config: str |
 
 @click.command()
 @click.argument("source_id", required=False)
-@click.option("--limit", default=0, help="Validate at most this many records (0: all).")
+@click.option("--all", "force", is_flag=True, help="Validate every record again, not only those changed since "
+              "their last validation.")
+@click.option("--limit", default=0, help="Validate at most this many records per source (0: all due).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 @config_option
 @click.pass_context
-def validate(click_ctx: click.Context, source_id: str | None, limit: int, as_json: bool, config: str | None) -> None:
-    """DCAT-AP 3 SHACL report of stored records (exit 1 if any record has violations)."""
-    from harvester.dcat.rdf import to_ntriples
-    from harvester.dcat.validate import validate_ntriples
+def validate(click_ctx: click.Context, source_id: str | None, force: bool, limit: int, as_json: bool,
+             config: str | None) -> None:
+    """Validate stored records (DCAT-AP 3 SHACL) and complete their MQA scores; report the failing ones
+    (exit 1 if any record of the sources fails)."""
+    from harvester.trust.assess import assess, failing_rules
 
     ctx = _ctx(click_ctx, config)
-    checked, failing, report = 0, 0, []
-    for graph, triples in ctx.store.iter_graphs(ctx.iris.graph_prefix(source_id)):
-        if ctx.iris.split_graph(graph) is None:
-            continue
-        result = validate_ntriples(to_ntriples(triples))
-        checked += 1
-        if result.violation_count:
-            failing += 1
-            report.append({"graph": graph, "violations": [v.__dict__ for v in result.violations
-                                                          if v.severity == "Violation"]})
-        if limit and checked >= limit:
-            break
+    sources = [source_id] if source_id else [s.id for s in ctx.sources()]
+    out: dict[str, Any] = {"checked": 0, "failing": 0, "records": [], "rules": []}
+    for sid in sources:
+        out["checked"] += assess(ctx, sid, force=force, limit=limit).assessed
+        failing = [a for a in ctx.trust.assessments(sid) if not a.conforms]
+        out["failing"] += len(failing)
+        out["records"] += [{"graph": ctx.iris.graph(sid, a.key), "violations": a.violations} for a in failing]
+        out["rules"] += [{"source": sid, "path": r.path, "message": r.message, "records": r.records,
+                          "examples": r.examples} for r in failing_rules(ctx, sid)]
     if as_json:
-        click.echo(json.dumps({"checked": checked, "failing": failing, "records": report}, ensure_ascii=False, indent=1))
+        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
     else:
-        for rec in report[:50]:
-            click.echo(rec["graph"])
-            for v in rec["violations"][:10]:
-                click.echo(f"  {v['path']}: {v['message']}")
-        click.echo(f"{checked} records checked, {failing} with violations (DCAT-AP 3.0.1 SHACL)")
-    if failing:
+        for rule in out["rules"][:50]:
+            click.echo(f"{rule['source']}: {rule['records']} records: {rule['path']}: {rule['message']}")
+        click.echo(f"{out['checked']} records validated now; {out['failing']} stored records fail "
+                   "DCAT-AP 3.0.1 SHACL")
+    if out["failing"]:
         sys.exit(1)
+
+
+@click.group()
+def links() -> None:
+    """Check the distribution URLs of stored records (MQA accessibility)."""
+
+
+@links.command("check")
+@click.argument("source_id", required=False)
+@click.option("--budget", type=float, default=None, help="Seconds per source (default: trust.link_check_budget).")
+@config_option
+@click.pass_context
+def links_check(click_ctx: click.Context, source_id: str | None, budget: float | None, config: str | None) -> None:
+    """Check the due access and download URLs politely, then re-score the records they belong to."""
+    from harvester.trust.linkrun import check_links
+
+    ctx = _ctx(click_ctx, config)
+    for sid in [source_id] if source_id else [s.id for s in ctx.sources() if s.enabled]:
+        done = check_links(ctx, sid, budget)
+        rescored = done.reassessed.assessed if done.reassessed else 0
+        click.echo(f"{sid}: {done.checked} URLs checked, {done.broken} not answering 2xx; {rescored} records re-scored")
 
 
 @click.command("reindex")

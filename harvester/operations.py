@@ -122,8 +122,8 @@ def job_status(ctx: Context, job_id: int) -> JobView:
         raise OperationRefused(f"no job {job_id}")
     job, live = stored, False
     run = active_runs(ctx).get(stored.source_id)
-    if run is not None and run.job is not None and run.job.id == job_id:
-        job, live = run.job, True
+    if run is not None and run.result is None and run.job is not None and run.job.id == job_id:
+        job, live = run.job, True  # (a finished job's run may still be validating what it changed)
         job.errors = stored.errors
     return JobView(job, ctx.state.job_reason(job_id), live, ctx.state.job_heartbeat(job_id),
                    ctx.state.error_count(job_id), len(ctx.state.pending_deletions(job_id)),

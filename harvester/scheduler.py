@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+#: the state.db schedule row of the link checks (not a source id: ids cannot start with "_")
+LINK_CHECK_ROW = "_link_check"
 _EVERY = re.compile(r"^every\s+(\d+)\s*([mhd])$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
@@ -90,6 +92,8 @@ class RunReason(str, enum.Enum):
     #: the schedule fired while the server was down: run once on start
     MISSED = "missed"
     MANUAL = "manual"
+    #: a check of the source's distribution URLs (``trust.link_check_every``), not a harvest
+    LINK_CHECK = "link_check"
 
 
 class RunPhase(str, enum.Enum):
@@ -157,12 +161,20 @@ class HarvestPool:
 
     def _run(self, run: ActiveRun, source: Source, full: bool, confirm_deletions: bool) -> Job | None:
         from harvester.jobs import JobRunner
+        from harvester.trust.assess import after_harvest
+        from harvester.trust.linkrun import check_links
 
         try:
+            if run.reason == RunReason.LINK_CHECK:  # in the source's slot: no harvest writes its records meanwhile
+                run.phase = RunPhase.RUNNING
+                done = check_links(self.ctx, source.id)
+                log.info("link check of %s: %d URLs checked, %d broken", source.id, done.checked, done.broken)
+                return None
             run.runner = JobRunner(self.ctx, source, full=full, confirm_deletions=confirm_deletions,
                                    reason=run.reason.value, on_start=lambda job: run.started.set())
             run.phase = RunPhase.RUNNING
             run.result = run.runner.run()
+            after_harvest(self.ctx, source.id, run.result)  # validation and full quality of what changed
             return run.result
         except SourceBusy as exc:  # another process harvests it (seen in state.db)
             log.warning("%s run of %s skipped: %s", run.reason.value, source.id, exc)
@@ -250,7 +262,32 @@ class HarvestScheduler:
                 run = self._tick_source(source, rows.get(source.id), now)
                 if run is not None:
                     started.append(run)
+            started += self._tick_links(rows.get(LINK_CHECK_ROW), now)
             return started
+
+    def _tick_links(self, row: ScheduleRow | None, now: datetime) -> list[ActiveRun]:
+        """Every enabled source's link check, when ``trust.link_check_every`` says it is time."""
+        text = str(self.ctx.settings["trust.link_check_every"]).strip()
+        if not text:
+            return []
+        try:
+            schedule = parse_schedule(text, str(self.ctx.settings["schedule.timezone"]))
+        except ScheduleError as exc:
+            log.error("trust.link_check_every: %s; links are not checked", exc)
+            return []
+        if row is None or row.schedule != schedule.text or row.next_run is None:
+            self.ctx.state.save_schedule(LINK_CHECK_ROW, schedule.text, schedule.next_after(now))
+            return []
+        if row.next_run > now:
+            return []
+        self.ctx.state.save_schedule(LINK_CHECK_ROW, schedule.text, schedule.next_after(now), last_run=now)
+        runs = []
+        for source in (s for s in self.ctx.sources() if s.enabled):
+            try:
+                runs.append(self.pool.start(source, RunReason.LINK_CHECK))
+            except SourceBusy as exc:
+                log.info("link check of %s skipped: %s", source.id, exc)
+        return runs
 
     def _tick_source(self, source: Source, row: ScheduleRow | None, now: datetime) -> ActiveRun | None:
         try:

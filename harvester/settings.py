@@ -27,6 +27,10 @@ class Setting:
         return "HARVESTER_" + self.name.upper().replace(".", "_")
 
 
+def _boolean(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("data.dir", "data", "Folder for the embedded store, state.db and the search index."),
     Setting("store.url", "", "Triple store: 'oxigraph:PATH' (embedded; default: oxigraph:{data.dir}/store) or "
@@ -57,6 +61,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("trust.hidden_access_rights", ("NON_PUBLIC",), "EU access-right codes (space-separated) of records "
             "kept from the public: stored for operators only, never in search, pages, feeds, APIs or SPARQL "
             "(NON_PUBLIC is 不予开放).", lambda v: tuple(v.replace(",", " ").upper().split())),
+    Setting("trust.assess_after_harvest", True, "Validate (DCAT-AP 3 SHACL) and fully score (MQA) the records a "
+            "harvest changed, right after it, in its slot (harvester.trust.assess).", _boolean),
+    Setting("trust.link_check_every", "", "How often `harvester serve` checks the distribution URLs of every "
+            "source ('every 1d', a cron expression; empty: only by `harvester links check`)."),
+    Setting("trust.link_max_age_hours", 168.0, "A URL checked less than this many hours ago is not checked again.",
+            float),
+    Setting("trust.link_check_budget", 600.0, "Seconds one link-check run of a source may take (0: no limit).",
+            float),
     Setting("harvest.batch_size", 1000, "Records mapped, then written to the store and index, per batch "
             "(larger batches mean fewer, larger store segments).", int),
     Setting("harvest.map_workers", 1 if (os.cpu_count() or 1) > 1 else 0, "Processes that map records "
@@ -75,7 +87,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("http.host_concurrency", 1, "Requests to one host at the same time, across every job of the process.",
             int),
     Setting("http.obey_robots", True, "Obey the portals' robots.txt (per source: option `obey_robots = false`).",
-            lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
+            _boolean),
     Setting("harvest.concurrency", 2, "Harvests running at the same time in `harvester serve` (more wait their "
             "turn; one per source).", int),
     Setting("harvest.stall_seconds", 1800.0, "A job that makes no progress (no record, no answer from the portal) "

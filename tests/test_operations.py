@@ -60,7 +60,7 @@ def test_run_now_returns_at_once_and_shows_live_counts(ctx: Context, portal) -> 
     assert seen_live, "the running job's counts were never seen between 0 and 60"
     finished = operations.job_status(ctx, job_id)
     assert not finished.live and finished.job.counts.added == 60 and finished.reason == "manual"
-    assert run.wait(5).status == JobStatus.SUCCEEDED
+    assert run.wait(60).status == JobStatus.SUCCEEDED  # the run goes on validating what the job changed
 
 
 def test_source_health_has_last_job_errors_and_trend(ctx: Context, portal) -> None:

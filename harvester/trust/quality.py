@@ -375,8 +375,8 @@ def dqv_triples(quality: Quality, dataset_iri: str, measurement_iri_base: str | 
 
 
 def quality_from_triples(triples: Iterable[Sequence[str]], dataset_iri: str) -> Quality | None:
-    """The Quality a stored record's DQV says (dimension points and band recomputed from its indicators),
-    or None when the record holds no MQA measurement."""
+    """The Quality a stored record's DQV says (dimension points and band recomputed from its indicators, or
+    read as stored when only the dimensions and total are), or None when the record holds no MQA measurement."""
     dataset = _angle(dataset_iri)
     triples = list(triples)
     measured = {s for s, p, o in triples if p == _COMPUTED_ON and o == dataset}
@@ -385,10 +385,19 @@ def quality_from_triples(triples: Iterable[Sequence[str]], dataset_iri: str) -> 
     points: dict[str, int | None] = {}
     for node, metric in metric_of.items():
         ind = _BY_METRIC.get(metric)
-        if ind is not None and node in value_of:
-            points[ind.name] = min(max(int(literal_parts(value_of[node])[0]), 0), ind.points)
-    has_total = any(metric == f"<{TOTAL_METRIC}>" for metric in metric_of.values())
-    return _assemble(points) if points or has_total else None
+        text = literal_parts(value_of[node])[0] if node in value_of else ""
+        if ind is not None and text.lstrip("-").isdigit():  # a boolean measurement (SHACL conformance) is not points
+            points[ind.name] = min(max(int(text), 0), ind.points)
+    if points:
+        return _assemble(points)
+    # the compact form (dqv_triples(detail=False)): the dimensions and the total as stored
+    stored = {metric: int(literal_parts(value_of[node])[0]) for node, metric in metric_of.items()
+              if node in value_of and literal_parts(value_of[node])[0].lstrip("-").isdigit()}
+    total = stored.get(f"<{TOTAL_METRIC}>")
+    if total is None:
+        return None
+    dimensions = {d: stored.get(f"<{DIMENSION_METRICS[d]}>", 0) for d in DIMENSIONS}
+    return Quality(dimensions, {ind.name: None for ind in INDICATORS}, total, band_of(total))
 
 
 def vocabulary_triples() -> list[Triple]:

@@ -11,6 +11,7 @@ store, so a crash leaves it behind the store (the record is rewritten next harve
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -33,6 +34,16 @@ CREATE TABLE IF NOT EXISTS match_keys (
 CREATE INDEX IF NOT EXISTS match_keys_by_value ON match_keys (kind, value);
 CREATE INDEX IF NOT EXISTS match_keys_by_record ON match_keys (source_id, key);
 CREATE TABLE IF NOT EXISTS clusters (member TEXT PRIMARY KEY, cluster TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS assessments (
+    source_id TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL, conforms INTEGER NOT NULL,
+    violations TEXT NOT NULL, score INTEGER NOT NULL, band TEXT NOT NULL, assessed TEXT NOT NULL,
+    PRIMARY KEY (source_id, key)
+);
+CREATE TABLE IF NOT EXISTS quality_history (
+    source_id TEXT NOT NULL, at TEXT NOT NULL, records INTEGER NOT NULL, mean_score REAL NOT NULL,
+    bands TEXT NOT NULL, failing INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quality_history_by_source ON quality_history (source_id, at);
 """
 #: a key shared by more records than this links nothing; nor does a key one source uses for several records
 #: (a title like 统计年鉴 repeated by one portal tells no record apart)
@@ -56,6 +67,30 @@ class PrivacyFlag:
     kind: str  # the rule's name: id_card, mobile, email …
     field: str  # where: dct:description, vcard:hasEmail …
     excerpt: str  # masked: never the whole value
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A record's last validation and quality score, and the content hash they were made for."""
+
+    key: str
+    hash: str
+    conforms: bool
+    #: the SHACL violations: {"path", "message", "component", "focus"} each
+    violations: list[dict[str, str]]
+    score: int
+    band: str
+
+
+@dataclass(frozen=True)
+class QualityPoint:
+    """A source's quality after one assessment run (the operators' trend)."""
+
+    at: datetime
+    records: int
+    mean_score: float
+    bands: dict[str, int]
+    failing: int
 
 
 def _now() -> str:
@@ -167,14 +202,46 @@ class TrustRegister(SqliteDb):
     def cluster_count(self) -> int:
         return int(self._rows("SELECT count(DISTINCT cluster) AS n FROM clusters")[0]["n"])
 
+    # --- validation and quality (harvester.trust.assess) ----------------------------------------------
+    def assessed_hashes(self, source_id: str) -> dict[str, str]:
+        """Record key → the content hash its assessment was made for."""
+        return {r["key"]: r["hash"] for r in self._rows("SELECT key, hash FROM assessments WHERE source_id=?",
+                                                        [source_id])}
+
+    def save_assessments(self, source_id: str, rows: list[Assessment]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO assessments (source_id, key, hash, conforms, violations, score, band, "
+                "assessed) VALUES (?,?,?,?,?,?,?,?)",
+                [(source_id, a.key, a.hash, int(a.conforms), json.dumps(a.violations, ensure_ascii=False),
+                  a.score, a.band, _now()) for a in rows])
+
+    def assessments(self, source_id: str) -> list[Assessment]:
+        return [Assessment(r["key"], r["hash"], bool(r["conforms"]), json.loads(r["violations"]), r["score"],
+                           r["band"]) for r in self._rows(
+            "SELECT key, hash, conforms, violations, score, band FROM assessments WHERE source_id=? ORDER BY key",
+            [source_id])]
+
+    def add_quality_point(self, source_id: str, records: int, mean_score: float, bands: dict[str, int],
+                          failing: int) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO quality_history (source_id, at, records, mean_score, bands, failing) "
+                       "VALUES (?,?,?,?,?,?)", [source_id, _now(), records, mean_score, json.dumps(bands), failing])
+
+    def quality_history(self, source_id: str, limit: int = 20) -> list[QualityPoint]:
+        rows = self._rows("SELECT at, records, mean_score, bands, failing FROM quality_history WHERE source_id=? "
+                          "ORDER BY at DESC LIMIT ?", [source_id, limit])
+        return [QualityPoint(datetime.fromisoformat(r["at"]), r["records"], r["mean_score"], json.loads(r["bands"]),
+                             r["failing"]) for r in reversed(rows)]
+
     def forget_records(self, source_id: str, keys: Iterable[str]) -> None:
         """Everything kept of these records (they are deleted)."""
         keys = list(keys)
         with self._tx() as db:
-            for table in ("withheld", "privacy_flags", "match_keys"):
+            for table in ("withheld", "privacy_flags", "match_keys", "assessments"):
                 db.executemany(f"DELETE FROM {table} WHERE source_id=? AND key=?", [(source_id, k) for k in keys])
 
     def forget_source(self, source_id: str) -> None:
         with self._tx() as db:
-            for table in ("withheld", "privacy_flags", "match_keys"):
+            for table in ("withheld", "privacy_flags", "match_keys", "assessments", "quality_history"):
                 db.execute(f"DELETE FROM {table} WHERE source_id=?", [source_id])

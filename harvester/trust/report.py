@@ -8,7 +8,8 @@ from typing import Any
 
 from harvester.index import SearchQuery
 from harvester.trust.departments import department
-from harvester.trust.register import PrivacyFlag, WithheldRecord
+from harvester.trust.assess import RuleFailure, failing_rules
+from harvester.trust.register import PrivacyFlag, QualityPoint, WithheldRecord
 
 #: records listed per kind on a page (the counts are exact)
 LISTED = 50
@@ -25,6 +26,12 @@ class TrustReport:
     unmatched_departments: list[tuple[str, int]] = field(default_factory=list)
     #: datasets of this source also published on another portal
     duplicates: int = 0
+    #: records validated, and those failing DCAT-AP 3 SHACL, with the failing rules (most frequent first)
+    validated: int = 0
+    failing: int = 0
+    rules: list[RuleFailure] = field(default_factory=list)
+    #: quality after each assessment run, oldest first; the latest band counts
+    trend: list[QualityPoint] = field(default_factory=list)
 
 
 def trust_report(ctx: Any, source_id: str) -> TrustReport:
@@ -38,4 +45,10 @@ def trust_report(ctx: Any, source_id: str) -> TrustReport:
         unmatched_departments=[(name, n) for name, n in publishers.facets.get("publisher", [])
                                if department(name) is None],
         duplicates=sum(1 for member in clustered if member.partition("/")[0] == source_id),
+        rules=failing_rules(ctx, source_id), trend=trust.quality_history(source_id),
+        **_validation_counts(trust.assessments(source_id)),
     )
+
+
+def _validation_counts(rows: list[Any]) -> dict[str, int]:
+    return {"validated": len(rows), "failing": sum(1 for a in rows if not a.conforms)}
