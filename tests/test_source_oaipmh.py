@@ -135,7 +135,7 @@ def dc_metadata(package: dict[str, Any]) -> str:
              dc("identifier", package["url"]), dc("identifier", extras["资源代码"]),
              *(dc("identifier", r["url"]) for r in package["resources"]),
              *(dc("format", r["format"]) for r in package["resources"]),
-             dc("rights", package.get("license_url") or extras.get("开放条件", "")),
+             dc("rights", package.get("license_url") or extras.get("开放条件", "")), dc("rights", "CC0 1.0"),
              dc("language", "zh"), dc("coverage", extras.get("空间范围") or extras.get("spatial", ""), "zh"),
              dc("coverage", extras["时间范围"]), dc("type", "Dataset")]
     return (f'<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
@@ -319,7 +319,9 @@ def test_a_chinese_repository_pages_and_maps_every_department(ctx: Context, port
     assert '"济南市空气质量日报（PM2.5）"@zh' in titles(ctx)
     assert f"<{EU}language/ZHO>" in values(ctx, DCT + "language")
     assert f"<{EU}file-type/XLSX>" in values(ctx, DCT + "format")
-    assert f"<{EU}licence/CC_BYSA_4_0>" in values(ctx, DCT + "license")
+    # two dc:rights naming licences: the first is the licence (one, as DCAT-AP wants; SHACL checks it above)
+    licences = values(ctx, DCT + "license")
+    assert f"<{EU}licence/CC_BYSA_4_0>" in licences and f"<{EU}licence/CC0>" in licences
     assert '"济南市"@zh' in values(ctx, "http://www.w3.org/2004/02/skos/core#prefLabel")
     assert values(ctx, DCAT + "startDate")  # 时间范围 2016-01-01/2019-12-31 is a period, not a place
 
@@ -548,3 +550,9 @@ def test_an_answer_past_the_size_cap_fails_the_gather(tmp_path: Path, portal: Fi
         assert f"more than {cap:,} bytes" in message
     finally:
         context.close()
+
+
+def test_a_wrong_option_fails_the_gather_with_its_name(ctx: Context, portal: FixturePortal) -> None:
+    url = serve_oai(portal, JinanRepository(jinan_entries(3)).answer)
+    assert "source option max_pages should be a whole number of at least 1, not 'many'" in failure(
+        harvest(ctx, url, max_pages="many"))

@@ -590,3 +590,44 @@ def test_one_dataset_marked_up_twice_is_one_record(portal: FixturePortal) -> Non
     refs = gathered(portal.url, urls=[url])
     assert [r.remote_id for r in refs] == [url]
     assert refs[0].payload["dataset"]["name"] == [f["name"]]
+
+
+class RecordingClient(PoliteClient):
+    """A polite client that notes every URL it is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__(retries=0)
+        self.urls: list[str] = []
+
+    def get(self, url: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+            conditional: bool = False) -> Any:
+        self.urls.append(url)
+        return super().get(url, params=params, headers=headers, conditional=conditional)
+
+
+def test_graphs_arrays_main_entities_and_references_are_read_without_fetching_any_context(
+        portal: FixturePortal) -> None:
+    f = facts(generate_package(6))
+    dataset = {k: v for k, v in json_ld_dataset(f, "").items() if k not in ("@context", "@id", "publisher")}
+    publisher = {"@id": "#org", "@type": "GovernmentOrganization", "name": f["publisher"],
+                 "email": f["email"]}
+    graph = {"@context": ["https://schema.org/", {"spdx": "http://spdx.org/rdf/terms#"}],
+             "@graph": [publisher, {**dataset, "@id": "#data", "publisher": {"@id": "#org"}}]}
+    array = [{"@context": "http://schema.org", "@type": "WebPage", "name": "数据详情页",
+              "mainEntity": {**{f"schema:{k}": v for k, v in dataset.items() if k != "@type"},
+                             "@type": "schema:Dataset"}}]
+    urls = [portal.serve("/graph.html", json_ld_page("graph", graph).encode("utf-8"), HTML),
+            portal.serve("/array.html", json_ld_page("array", array).encode("utf-8"), HTML)]
+    client = RecordingClient()
+    try:
+        refs = list(SchemaOrgSource(site_source(portal.url, urls=urls), client, None).gather(None))
+    finally:
+        client.close()
+    assert [r.remote_id for r in refs] == [urls[0] + "#data", urls[1]]
+    assert all(url.startswith(portal.url) for url in client.urls)
+    resolved = refs[0].payload["dataset"]["publisher"][0]
+    assert resolved["name"] == [f["publisher"]] and resolved["email"] == [f["email"]]
+    for ref in refs:
+        ctx = MapContext("https://cat.example", "site", "k", "https://cat.example/dataset/site/k")
+        SCHEMAORG_MAPPING.apply(ref.payload, ctx)
+        assert ("<https://cat.example/dataset/site/k>", f"<{DCT}title>", f'"{f["name"]}"@zh') in ctx.triples

@@ -11,7 +11,8 @@ Dublin Core is flat and loose, so each record is first prepared (``prepare_dc``)
   datestamp (so the catalog record's date is the repository's last change of the record);
 - ``dc:coverage`` that reads as a period (``2001-01-01/2005-12-31``, ``2001 - 2005``) is ``dct:temporal``,
   other coverage a place (``dct:spatial``);
-- ``dc:publisher`` (else the first ``dc:creator``) is the publisher; creators are ``dct:creator``.
+- ``dc:publisher`` (else the first ``dc:creator``) is the publisher; creators are ``dct:creator``;
+- ``dc:rights``: each a rights statement, the first licence the vocabulary recognises ``dct:license``.
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ def prepare_dc(dc: dict[str, Texts], payload: dict[str, Any], default_lang: str)
         "identifiers": [payload.get("identifier"), *others], "landing_page": landing,
         "language": [text for text, _ in dc.get("language", [])],
         "rights": [text for text, _ in dc.get("rights", [])],
+        "licence": [text for text, _ in dc.get("rights", []) if _is_licence(text)][:1],  # DCAT-AP allows one
         "distribution": _distributions(files, landing, [t for t, _ in dc.get("format", [])]),
         "setSpec": payload.get("sets") or [],
         **_agents(dc), **_dates(dc, payload.get("datestamp")), **_coverage(dc),
@@ -163,6 +165,10 @@ def _file_type(url: str) -> str | None:
         return None
     concept = vocab.file_type(suffix)
     return concept.code if concept is not None else None
+
+
+def _is_licence(text: str) -> bool:
+    return (vocab.licence(None, text) if "://" in text else vocab.licence(text)) is not None
 
 
 def _distributions(files: list[str], landing: str | None, formats: list[str]) -> list[dict[str, Any]]:

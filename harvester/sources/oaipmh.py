@@ -57,7 +57,7 @@ class OaiPmhSource:
         options = source.options
         self.prefix: str = str(options.get("metadata_prefix") or "")
         self.set_spec = str(options["set"]) if options.get("set") else None
-        self.max_pages = int(options.get("max_pages", DEFAULT_MAX_PAGES))
+        self.max_pages = positive_option(options, "max_pages", DEFAULT_MAX_PAGES)
         self.expected_total: int | None = None
         self.complete_listing = True
 
@@ -195,6 +195,17 @@ class OaiPmhSource:
         separator = "&" if "?" in self.source.url else "?"
         return (f"{self.source.url}{separator}verb=GetRecord&metadataPrefix={quote(self.prefix or DEFAULT_PREFIX)}"
                 f"&identifier={quote(identifier, safe='')}")
+
+
+def positive_option(options: dict[str, Any], name: str, default: int) -> int:
+    """A source option that is a whole number ≥ 1; GatherError naming it otherwise."""
+    try:
+        value = int(options.get(name, default))
+    except (TypeError, ValueError):
+        value = 0
+    if value < 1:
+        raise GatherError(f"source option {name} should be a whole number of at least 1, not {options[name]!r}")
+    return value
 
 
 def oai_error(root: Element) -> tuple[str, str]:

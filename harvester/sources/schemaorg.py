@@ -24,6 +24,7 @@ from harvester.http import PoliteClient
 from harvester.mapping import load_mapping
 from harvester.model import RemoteRef, Source
 from harvester.sources.listing import response_text
+from harvester.sources.oaipmh import positive_option
 from harvester.sources.schemaorg_extract import (
     TooManyNodes,
     assign_remote_ids,
@@ -59,8 +60,8 @@ class SchemaOrgSource:
         except re.error as exc:
             raise GatherError(f"source option include {options['include']!r} is not a regular expression: "
                               f"{exc}") from exc
-        self.max_pages = int(options.get("max_pages", DEFAULT_MAX_PAGES))
-        self.max_sitemaps = int(options.get("max_sitemaps", DEFAULT_MAX_SITEMAPS))
+        self.max_pages = positive_option(options, "max_pages", DEFAULT_MAX_PAGES)
+        self.max_sitemaps = positive_option(options, "max_sitemaps", DEFAULT_MAX_SITEMAPS)
         self.expected_total: int | None = None
         self.complete_listing = True
         self._failed: dict[str, str] = {}  # remote id → why that page gave no record
