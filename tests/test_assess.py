@@ -143,3 +143,17 @@ def test_operators_see_failing_rules_and_the_quality_trend(harvested) -> None:
     assert len(rule_rows) >= 1 and "title" in rule_rows[0].text_content()
     assert section.cssselect("ol.trend li")
     app.extensions["harvester_users"].close()
+
+
+def test_portal_pages_show_the_sources_quality(harvested) -> None:
+    import lxml.html
+
+    from web import create_app
+
+    ctx, _, _ = harvested
+    assess(ctx, "jinan")
+    mean = ctx.trust.quality_history("jinan")[-1].mean_score
+    page = lxml.html.fromstring(create_app(ctx).test_client().get("/portal/jinan").get_data(as_text=True))
+    assert f"{round(mean)}/405" in page.cssselect(".quality-mean")[0].text_content()
+    rows = {r.get("data-facet") or "": r for r in page.cssselect("[data-facet]")}
+    assert "quality" in rows or "元数据质量" in page.text_content()

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, url_for
 
 from harvester.dcat.rdf import literal_parts, term
+from harvester.trust.quality import band_of
 from harvester.index import SearchQuery, SearchResult
 from harvester.index.search import MAX_FACET_LIMIT
 from harvester.model import Job, JobStatus
@@ -26,8 +27,8 @@ bp = Blueprint("portals", __name__)
 
 NEWEST_SHOWN = 10
 #: the facets broken down on a portal page / a department page, in display order
-PORTAL_BREAKDOWN = ("theme", "format", "access", "publisher", "license")
-DEPARTMENT_BREAKDOWN = ("theme", "format", "access", "source", "license")
+PORTAL_BREAKDOWN = ("theme", "format", "access", "quality", "publisher", "license")
+DEPARTMENT_BREAKDOWN = ("theme", "format", "access", "quality", "source", "license")
 BREAKDOWN_LIMIT = 50
 
 
@@ -121,6 +122,7 @@ def portal(source_id: str) -> str:
         abort(404)
     result = _filtered("source", source_id)
     title = source_title(source_id)
+    trend = harvester_context().trust.quality_history(source_id, limit=1)
     description = portal_description(source_id)
     return render_template(
         "portals/portal.html", source_id=source_id, title=title, result=result,
@@ -128,6 +130,8 @@ def portal(source_id: str) -> str:
         info=harvest_info(source_id, result.total), show_time=show_time, job_status_label=job_status_label,
         breakdowns=breakdowns(result, PORTAL_BREAKDOWN, {"source": source_id}),
         all_url=url_for("search.search_page", source=source_id),
+        quality=trend[-1] if trend else None,
+        quality_band=band_of(round(trend[-1].mean_score)) if trend else "",
     )
 
 
