@@ -82,3 +82,12 @@ def test_ntriples_terms_escape_and_parse_back() -> None:
 ])
 def test_untrusted_urls_become_valid_iris_or_nothing(value: str, expected: str | None) -> None:
     assert rdf.safe_iri(value) == expected
+
+
+def test_several_phone_numbers_in_one_field_become_one_tel_each() -> None:
+    from harvester.mapping.emitters import MapContext, RuleOptions, emit_tel
+
+    ctx = MapContext("http://x", "s", "k", "http://x/dataset/s/k")
+    tels = emit_tel(["0531-86912345，13812345678", "0531 8691 2345", "12345; 0531-86912345"], RuleOptions("t"), ctx,
+                    "<http://x/dataset/s/k#contact>")
+    assert tels == ["<tel:0531-86912345>", "<tel:13812345678>", "<tel:053186912345>", "<tel:12345>"]

@@ -146,13 +146,19 @@ def emit_email(values: list[Any], opts: RuleOptions, ctx: MapContext, subject: s
     return out
 
 
+#: between several numbers in one field ("0531-86912345，13812345678"); spaces inside one number are kept
+_TEL_SEPARATORS = re.compile(r"[,，、;；/|]|\s{2,}|\s(?=[+0-9]{7,})")
+
+
 def emit_tel(values: list[Any], opts: RuleOptions, ctx: MapContext, subject: str) -> list[str]:
+    """One tel: IRI per number, so that each can be told official (a landline) or personal (a mobile)."""
     out = []
     for text in _texts(values, opts):
-        digits = "".join(ch for ch in text if ch.isdigit() or ch in "+-")
-        if sum(ch.isdigit() for ch in digits) >= 5:
-            out.append(f"<tel:{digits}>")
-    return out
+        for part in _TEL_SEPARATORS.split(text):
+            digits = "".join(ch for ch in part if ch.isdigit() or ch in "+-")
+            if sum(ch.isdigit() for ch in digits) >= 5:
+                out.append(f"<tel:{digits}>")
+    return list(dict.fromkeys(out))
 
 
 def emit_nonneg_integer(values: list[Any], opts: RuleOptions, ctx: MapContext, subject: str) -> list[str]:
