@@ -93,3 +93,5 @@ def test_the_demo_harvests_the_bundled_portal(tmp_path: Path) -> None:
                                        "--data-dir", str(tmp_path / "demo")], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "demo CKAN portal" in result.output and "added 40" in result.output
+    assert "1 records kept from the public (不予开放)" in result.output  # package 30 of 40
+    assert "validated 39: 0 fail DCAT-AP 3 SHACL" in result.output

@@ -19,6 +19,8 @@ from harvester.settings import load_settings
 
 DEMO_SOURCE_ID = "jinan-ckan"
 DEMO_SOURCE_TITLE = "济南市公共数据开放平台（CKAN）"
+#: one CKAN demo package in this many is 不予开放
+CLOSED_EVERY = 60
 
 
 def _free_port(preferred: int) -> int:
@@ -58,7 +60,10 @@ def _start_portals(datasets: int, port: int, portals: list[Any]) -> list[Source]
     """Each department portal on loopback (added to ``portals`` to be stopped), and its source.
     Loopback demo portals need no politeness delay."""
     quick = {"delay": 0.0}
-    ckan = serve(DemoPortal(size=datasets), host="127.0.0.1", port=_free_port(port + 1))
+    portal = DemoPortal(size=datasets)
+    # as in real catalogs, a few entries are 不予开放: listed by the department, kept from the public here
+    portal.set_open_type(range(CLOSED_EVERY // 2, datasets, CLOSED_EVERY), "不予开放")
+    ckan = serve(portal, host="127.0.0.1", port=_free_port(port + 1) if port else 0)
     portals.append(ckan)
     print(f"demo CKAN portal ({datasets} datasets of Jinan's departments) at {ckan.url}", flush=True)
     sources = [Source(DEMO_SOURCE_ID, "ckan", ckan.url, DEMO_SOURCE_TITLE,
@@ -84,7 +89,16 @@ def _harvest(ctx: Context, source: Source) -> bool:
     """Harvest one demo source and print its report; True if the job failed."""
     from harvester.cli import print_job_report
 
+    from harvester.trust.assess import after_harvest
+
     ctx.state.save_source(source)
     job = run_job(ctx, source)
     print_job_report(job)
+    withheld = ctx.trust.withheld_count(source.id)
+    if withheld:
+        print(f"  {withheld} records kept from the public (不予开放), listed for operators", flush=True)
+    assessed = after_harvest(ctx, source.id, job)
+    if assessed is not None and assessed.assessed:
+        print(f"  validated {assessed.assessed}: {assessed.failing} fail DCAT-AP 3 SHACL; mean MQA score "
+              f"{assessed.mean_score:.0f}/405", flush=True)
     return job.status == JobStatus.FAILED
