@@ -157,3 +157,29 @@ def test_portal_pages_show_the_sources_quality(harvested) -> None:
     assert f"{round(mean)}/405" in page.cssselect(".quality-mean")[0].text_content()
     rows = {r.get("data-facet") or "": r for r in page.cssselect("[data-facet]")}
     assert "quality" in rows or "元数据质量" in page.text_content()
+
+
+def test_the_operators_source_list_shows_quality_and_its_change(harvested) -> None:
+    import lxml.html
+
+    from harvester.users import Users
+    from tests.test_admin import login
+    from web import admin, create_app
+
+    ctx, portal, source = harvested
+    assess(ctx, "jinan")
+    first = ctx.trust.quality_history("jinan")[-1].mean_score
+    portal.edit([0])
+    after_harvest(ctx, "jinan", run_job(ctx, source))
+    app = create_app(ctx)
+    admin.register(app, ctx)
+    users = Users(ctx.settings.state_path)
+    users.create_user("ops", "a long operator password")
+    users.close()
+    client = app.test_client()
+    login(client, "ops", "a long operator password")
+    row = lxml.html.fromstring(client.get("/admin/sources/").get_data(as_text=True)).get_element_by_id("source-jinan")
+    cell = row.cssselect(".quality-cell")[0].text_content()
+    last = ctx.trust.quality_history("jinan")[-1].mean_score
+    assert f"{round(last)}/405" in cell and f"{round(last - first):+d}" in cell
+    app.extensions["harvester_users"].close()

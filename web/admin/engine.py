@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from harvester import operations
 from harvester.context import Context
+from harvester.trust.register import QualityPoint
 from harvester.http import PoliteClient
 from harvester.model import Job, JobStatus, RecordError, RemoteRef, Source
 from harvester.scheduler import RunPhase, ScheduleInfo
@@ -55,6 +56,8 @@ class SourceRow:
     """One source on the operator pages (operations.SourceHealth, plus what the pages derive from it)."""
 
     status: operations.SourceHealth
+    #: the source's quality after its last assessments, oldest first (harvester.trust.assess)
+    quality: list[QualityPoint] = field(default_factory=list)
 
     @property
     def source(self) -> Source:
@@ -101,7 +104,8 @@ class SourceRow:
 
 
 def sources_health(ctx: Context) -> list[SourceRow]:
-    return [SourceRow(h) for h in operations.source_health(ctx, trend_jobs=TREND_JOBS)]
+    return [SourceRow(h, ctx.trust.quality_history(h.source.id, limit=TREND_JOBS))
+            for h in operations.source_health(ctx, trend_jobs=TREND_JOBS)]
 
 
 def source_health(ctx: Context, source_id: str) -> SourceRow:
