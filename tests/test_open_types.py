@@ -26,6 +26,8 @@ SIZE = 30
 HIDDEN = (3, 7)
 #: routes that repeat the query (which is the closed record's title) in their answer
 QUERY_ECHOED = {"/search", "/api/search", "/api/3/action/package_search"}
+#: departments publishing the closed records (their pages list their datasets)
+DEPARTMENTS = ("济南市文化和旅游局", "济南市卫生健康委员会")
 
 
 @pytest.fixture()
@@ -56,7 +58,9 @@ def public_text(ctx: Context, key: str, title: str) -> dict[str, str]:
     for url, params in [("/search", {"q": title}), ("/api/search", {"q": title}), ("/", {}),
                         ("/api/3/action/package_search", {"q": title, "rows": 1000}),
                         ("/api/3/action/package_search", {"rows": 1000}), ("/api/3/action/package_list", {}),
-                        ("/sitemap/datasets-1.xml", {}), ("/portal/jinan", {}),
+                        ("/sitemap/datasets-1.xml", {}), ("/portal/jinan", {}), ("/portals", {}),
+                        ("/departments", {}), *[(f"/department/{d}", {}) for d in DEPARTMENTS],
+                        ("/catalog.jsonld", {}), ("/catalog.rdf", {}),
                         ("/sparql", {"query": sparql, "format": "json"})]:
         response = client.get(url, query_string=params)
         assert response.status_code == 200, (url, response.status_code)
