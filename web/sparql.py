@@ -5,12 +5,14 @@ Queries come by GET ``?query=``, POST form ``query=`` or a POST ``application/sp
 header or ``format=``. Row and time limits cut answers; the cut is stated in ``X-Harvester-Truncated``
 (``rows`` or ``time``), and the limits in ``X-Harvester-Row-Limit`` / ``X-Harvester-Time-Limit``.
 Browsers get an HTML query page (an editor, examples, the results as a table with downloads); ``/sparql/graph``
-documents the graph layout and the limits.
+documents the graph layout and the limits. A store that cannot answer (a SPARQL server down or failing) gives
+503 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -18,13 +20,16 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from harvester.dcat.rdf import PREFIXES
 from harvester.index import SearchQuery
-from harvester.store import QueryAnswer, QueryTimeout
+from harvester.store import QueryAnswer, QueryTimeout, StoreError
 from web import harvester_context
 from web.i18n import current_language
 from web.i18n import gettext as _
 from web.sparql_examples import EXAMPLES
 
 bp = Blueprint("sparql", __name__)
+log = logging.getLogger(__name__)
+#: seconds a client is asked to wait when the store cannot answer
+RETRY_AFTER = 30
 
 #: ``format=`` values → the media type asked of the store
 FORMATS = {
@@ -111,6 +116,11 @@ def endpoint() -> Response:
         return _failure(400, _("sparql.syntax_error", message=str(exc)), wants_html, query)
     except QueryTimeout:
         return _failure(503, _("sparql.timeout", seconds=f"{float(settings['sparql.timeout']):g}"), wants_html, query)
+    except StoreError as exc:  # a store server down or failing: the service is unavailable, not broken
+        log.warning("/sparql: the store could not answer: %s", exc)
+        response = _failure(503, _("error.503.message"), wants_html, query)
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
     if wants_html:
         return _page(query=query, answer=answer)
     response = Response(answer.body, content_type=answer.content_type)

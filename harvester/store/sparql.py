@@ -1,9 +1,10 @@
 """The catalog in a remote SPARQL 1.1 server (Oxigraph server, Virtuoso, Fuseki, GraphDB…): ``sparql+http(s)://``.
 
-Reads are SPARQL queries (SPARQLWrapper); writes are SPARQL 1.1 Update and/or Graph Store Protocol requests,
-many records per request where the server allows it, as its dialect (harvester.store.dialects) says. A record
-graph is replaced by one request (atomic as far as the server makes a request atomic: docs/stores.md says what
-each server guarantees). Listing and reading many graphs goes a page of graphs per query, never a query per
+Reads are SPARQL queries (SPARQLWrapper); writes are SPARQL 1.1 Update and/or Graph Store Protocol requests
+(on Virtuoso, POSTs to the harvester loader installed in it: harvester.store.virtuoso), many records per
+request where the server allows it, as its dialect (harvester.store.dialects) says. A record graph is
+replaced by one request (atomic as far as the server makes a request atomic: docs/stores.md says what each
+server guarantees). Listing and reading many graphs goes a page of graphs per query, never a query per
 graph. The store's scope is the graphs under ``{web.base_url}/graph/``: export writes those, and nothing else
 on a shared server.
 """
@@ -29,6 +30,7 @@ from harvester.store.sparql_answers import (
 )
 from harvester.store.sparql_http import Endpoints, SparqlHttp
 from harvester.store.sparql_query import run_user_query
+from harvester.store.virtuoso import VirtuosoLoader
 
 if TYPE_CHECKING:
     from harvester.settings import Settings
@@ -41,6 +43,9 @@ NAMES_PER_PAGE = 5000
 MAX_UPDATE_CHARS = 4 * 1024 * 1024
 #: most N-Quads characters in one Graph Store POST
 MAX_POST_CHARS = 32 * 1024 * 1024
+#: most records in one request to Virtuoso's loader (measured: 50-100 a request load fastest; its cost per
+#: record grows slowly past that), and at most MAX_UPDATE_CHARS of N-Triples
+LOADER_RECORDS = 100
 _EXPORT_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG, "ttl": ox.RdfFormat.TURTLE,
                    "jsonld": ox.RdfFormat.JSON_LD}
 _BYTE_SIZE = ox.NamedNode(DCAT + "byteSize")
@@ -55,6 +60,7 @@ class SparqlStore:
         self.dialect = dialect
         self.scope = scope
         self.http = SparqlHttp(endpoints, write_concurrency)
+        self._loader = VirtuosoLoader(self.http, endpoints.loader)
         self._writers = concurrent.futures.ThreadPoolExecutor(max(1, write_concurrency), "store-write")
 
     @classmethod
@@ -70,7 +76,8 @@ class SparqlStore:
         endpoints = Endpoints(
             query_url, settings["store.update_url"] or dialect.update_url(query_url),
             settings["store.gsp_url"] or dialect.gsp_url(query_url, probe.authenticated),
-            probe.user, probe.password, probe.auth, probe.timeout, probe.retries)
+            probe.user, probe.password, probe.auth, probe.timeout, probe.retries,
+            dialect.loader_url(query_url, probe.authenticated))
         return cls(endpoints, dialect, Iris(settings.base_url).graph_prefix(), int(settings["store.write_concurrency"]))
 
     # --- writes ----------------------------------------------------------------------------------
@@ -79,7 +86,11 @@ class SparqlStore:
         the data (the caller retries record by record); StoreError if it could not be reached or failed."""
         if not writes:
             return
-        if self.dialect.write is WriteMethod.GRAPH_PUT:
+        if self.dialect.write is WriteMethod.LOADER and self._loader.installed():
+            for group in _groups(writes, MAX_UPDATE_CHARS, LOADER_RECORDS):
+                self._loader.replace(group)
+            return
+        if self.dialect.write in (WriteMethod.GRAPH_PUT, WriteMethod.LOADER):
             self._put_each(writes)
             return
         new: Sequence[GraphWrite] = []
@@ -101,8 +112,15 @@ class SparqlStore:
             raise errors[0]
 
     def drop_graphs(self, graphs: Sequence[str]) -> None:
+        """500 graphs a request; on Virtuoso by its loader (a request naming graphs and carrying no quads), one
+        transaction a request and ~10x faster than its ``DROP GRAPH``."""
+        loader = self.dialect.write is WriteMethod.LOADER and self._loader.installed()
         for start in range(0, len(graphs), 500):
-            self.http.update(" ;\n".join(f"DROP SILENT GRAPH {_iri(g)}" for g in graphs[start:start + 500]))
+            names = graphs[start:start + 500]
+            if loader:
+                self._loader.replace([GraphWrite(g, "") for g in names])
+            else:
+                self.http.update(" ;\n".join(f"DROP SILENT GRAPH {_iri(g)}" for g in names))
 
     def _existing(self, graphs: set[str]) -> set[str]:
         values = " ".join(_iri(g) for g in sorted(graphs))
@@ -262,12 +280,13 @@ def _replace_update(writes: Sequence[GraphWrite]) -> str:
     return f"{drops}INSERT DATA {{\n{body}}}"
 
 
-def _groups(writes: Sequence[GraphWrite], max_chars: int) -> Iterator[list[GraphWrite]]:
-    """Whole records, at most ``max_chars`` of N-Triples text a group (a larger record goes alone)."""
+def _groups(writes: Sequence[GraphWrite], max_chars: int, max_records: int = 0) -> Iterator[list[GraphWrite]]:
+    """Whole records, at most ``max_chars`` of N-Triples text (and ``max_records``, if set) a group (a larger
+    record goes alone)."""
     group: list[GraphWrite] = []
     size = 0
     for w in writes:
-        if group and size + len(w.ntriples) > max_chars:
+        if group and (size + len(w.ntriples) > max_chars or len(group) == max_records):
             yield group
             group, size = [], 0
         group.append(w)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import http.client
+import logging
 import math
 import random
 import re
@@ -32,6 +33,7 @@ from SPARQLWrapper.Wrapper import QueryResult
 from harvester import __version__
 from harvester.store import RecordDataError, StoreError
 
+log = logging.getLogger(__name__)
 USER_AGENT = f"harvester/{__version__} (store client)"
 _REFUSED_DATA = frozenset({400, 413, 415, 422})
 _RETRY_STATUSES = frozenset({502, 503, 504})
@@ -58,6 +60,8 @@ class Endpoints:
     auth: str = "basic"  # or "digest"
     timeout: float = 60.0
     retries: int = 2
+    #: Virtuoso's harvester loader (harvester.store.virtuoso), when the dialect uses it
+    loader: str | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -144,14 +148,30 @@ class SparqlHttp:
         self._send("POST", self._gsp(), nquads.encode("utf-8"), {"Content-Type": "application/n-quads"},
                    dict(params))
 
+    def post(self, url: str, body: bytes, content_type: str) -> str:
+        """A write POSTed to ``url`` (Virtuoso's harvester loader); the text of the answer."""
+        return self._send("POST", url, body, {"Content-Type": content_type})
+
+    def get_text(self, url: str) -> tuple[int, str]:
+        """Status and text of a GET (authenticated like writes); StoreError when the server does not answer."""
+        def attempt() -> tuple[int, str]:
+            try:
+                response = self._session().get(url, timeout=self._timeouts(), headers={"User-Agent": USER_AGENT})
+            except requests.RequestException as exc:
+                raise _Unavailable(f"the SPARQL server at {url} did not answer: {exc}") from exc
+            if response.status_code in _RETRY_STATUSES:
+                raise _Unavailable(f"the SPARQL server is unavailable (HTTP {response.status_code})")
+            return response.status_code, response.text
+        return self._retrying(attempt)
+
     def _gsp(self) -> str:
         if not self.endpoints.gsp:
             raise StoreError("this store has no Graph Store Protocol endpoint: set store.gsp_url")
         return self.endpoints.gsp
 
     def _send(self, method: str, url: str, body: bytes, headers: dict[str, str],
-              params: dict[str, str] | None = None) -> None:
-        def attempt() -> None:
+              params: dict[str, str] | None = None) -> str:
+        def attempt() -> str:
             for n in range(DEADLOCK_RETRIES + 1):
                 try:
                     response = self._session().request(method, url, data=body, params=params,
@@ -160,12 +180,15 @@ class SparqlHttp:
                 except requests.RequestException as exc:
                     raise _Unavailable(f"the SPARQL server at {url} did not answer a write: {exc}") from exc
                 try:
-                    return _check_write(response)
+                    _check_write(response)
+                    return response.text
                 except _Deadlock:
                     if n == DEADLOCK_RETRIES:
                         raise
+                    log.info("a write to %s was rolled back by a deadlock; running it again (%d)", url, n + 1)
                     time.sleep(random.uniform(0.05, 0.25) * (n + 1))  # concurrent writes met: run it again
-        self._retrying(attempt)
+            raise AssertionError("unreachable")
+        return self._retrying(attempt)
 
     def _timeouts(self) -> tuple[float, float]:
         return (min(10.0, self.endpoints.timeout), self.endpoints.timeout)
