@@ -113,9 +113,10 @@ def emit_datetime(values: list[Any], opts: RuleOptions, ctx: MapContext, subject
 
 
 def datetime_term(value: datetime | date) -> str:
+    # ISO 8601 text has nothing N-Triples escapes, so the literal is written without typed()'s escaping
     if isinstance(value, datetime):
-        return typed(value.isoformat(timespec="seconds"), XSD_DATETIME)
-    return typed(value.isoformat(), XSD_DATE)
+        return f'"{value.isoformat(timespec="seconds")}"^^<{XSD_DATETIME}>'
+    return f'"{value.isoformat()}"^^<{XSD_DATE}>'
 
 
 def emit_iri(values: list[Any], opts: RuleOptions, ctx: MapContext, subject: str) -> list[str]:

@@ -119,11 +119,29 @@ def _apply_node(mapping: Mapping, spec: NodeSpec, payload: Any, ctx: MapContext,
     triples = ctx.triples
     start = len(triples)
     emitted: set[str] = set()
-    for rule in spec.rules:
+    for rule in spec.rules:  # the hot loop of a harvest: a rule's values are found inline, without a call
         predicate = rule.predicate
         if rule.if_absent and predicate in emitted:
             continue
-        objects = _rule_objects(mapping, rule, payload, ctx, subject)
+        if rule.const is not None:
+            objects = [rule.const]
+        else:
+            if rule.getters:
+                source = ctx.root if rule.from_root else payload
+                for get in rule.getters:
+                    values = get(source)
+                    if values:
+                        break
+                else:
+                    values = []
+            else:
+                values = [payload]
+            if not values:
+                objects = values
+            elif rule.node is None:
+                objects = rule.emit(values, rule.options, ctx, subject)
+            else:
+                objects = _node_objects(mapping, mapping.nodes[rule.node], values, ctx)
         if not objects:
             if rule.required:
                 raise MappingError(f"{rule.options.name} is missing")
@@ -132,29 +150,15 @@ def _apply_node(mapping: Mapping, spec: NodeSpec, payload: Any, ctx: MapContext,
         triples.extend([(subject, predicate, obj) for obj in objects])
     if spec.keep_unmapped and isinstance(payload, dict):
         _keep_unmapped(spec, payload, ctx, subject)
-    added = len(ctx.triples) - start
+    added = len(triples) - start
     if added:
         for cls in spec.types:
-            ctx.add(subject, A, cls)
+            triples.append((subject, A, cls))
     return added
 
 
-def _rule_objects(mapping: Mapping, rule: Rule, payload: Any, ctx: MapContext, subject: str) -> list[str]:
-    if rule.const is not None:
-        return [rule.const]
-    if rule.getters:
-        source = ctx.root if rule.from_root else payload
-        for get in rule.getters:
-            values = get(source)
-            if values:
-                break
-        else:
-            return []
-    else:
-        values = [payload]
-    if rule.node is None:
-        return rule.emit(values, rule.options, ctx, subject)
-    spec = mapping.nodes[rule.node]
+def _node_objects(mapping: Mapping, spec: NodeSpec, values: list[Any], ctx: MapContext) -> list[str]:
+    """The IRIs of the nodes built from ``values`` (those that got any property)."""
     out = []
     for index, value in enumerate(values):
         node_iri = _node_iri(spec, value, ctx, index)
@@ -192,24 +196,31 @@ def _template_parts(template: str) -> tuple[tuple[str, str | None], ...]:
     return tuple((text, name) for text, name, _, _ in string.Formatter().parse(template))
 
 
+_ADDITIONAL, _PROPERTY_VALUE = term("schema:additionalProperty"), term("schema:PropertyValue")
+_NAME, _VALUE = term("schema:name"), term("schema:value")
+
+
 def _keep_unmapped(spec: NodeSpec, payload: dict[str, Any], ctx: MapContext, subject: str) -> None:
+    ignore, consumed, consumed_kv = spec.ignore, spec.consumed, spec.consumed_kv
     pairs: list[tuple[str, Any]] = []
-    for key, value in payload.items():
-        if key in spec.ignore or is_empty(value):
+    for key, value in payload.items():  # membership first: most keys are read by a rule or ignored
+        if key in ignore:
             continue
-        if key in spec.consumed_kv:
-            pairs.extend((k, v) for k, v in value.items()
-                         if k not in spec.consumed_kv[key] and not is_empty(v)) if isinstance(value, dict) else None
-        elif key not in spec.consumed:
+        if key in consumed_kv:
+            if isinstance(value, dict):
+                kept = consumed_kv[key]
+                pairs.extend((k, v) for k, v in value.items() if k not in kept and not is_empty(v))
+        elif key not in consumed and not is_empty(value):
             pairs.append((key, value))
     base = subject[1:-1]
+    add = ctx.add
     for n, (key, value) in enumerate(pairs):
         node = f"<{base}#property-{n}>"
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
-        ctx.add(subject, term("schema:additionalProperty"), node)
-        ctx.add(node, A, term("schema:PropertyValue"))
-        ctx.add(node, term("schema:name"), literal(str(key)[:200]))
-        ctx.add(node, term("schema:value"), literal(text[:5000]))
+        add(subject, _ADDITIONAL, node)
+        add(node, A, _PROPERTY_VALUE)
+        add(node, _NAME, literal(str(key)[:200]))
+        add(node, _VALUE, literal(text[:5000]))
 
 
 # --- compiling a mapping file ------------------------------------------------------------------

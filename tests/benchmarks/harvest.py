@@ -1,13 +1,16 @@
-"""Harvest benchmark: a generated demo CKAN portal of N datasets on loopback, harvested end to end.
+"""Harvest benchmark: generated demo CKAN portals of N datasets in all on loopback, harvested end to end.
 
-    python -m tests.benchmarks.harvest --datasets 10000 [--runs 3] [--store embedded|oxigraph-server|virtuoso]
-                                       [--json bench-results/harvest.json]
+    python -m tests.benchmarks.harvest --datasets 10000 [--runs 3] [--portals 1]
+                                       [--store embedded|oxigraph-server|virtuoso] [--json bench-results/harvest.json]
 
 Measures, per run, a first harvest (gather → map → store → index), an unchanged re-harvest (incremental,
 as a scheduled run does), a full re-harvest (every payload fetched and hashed), and a re-harvest with 5%
 of the datasets changed; prints datasets/s, the share of time spent in store writes (and the store's own
-write rate), and the process's peak RSS, and writes a JSON result file. ``--store`` picks the backend: a
-SPARQL server is started for the run in a temporary directory (as the tests start it) and stopped after.
+write rate), and peak RSS, and writes a JSON result file. Each run is a process of its own with the
+harvester's default settings (mapping in ``harvest.map_workers`` worker processes), so its peak RSS is the
+harvest's alone; each portal is a process of its own too. ``--portals`` splits the datasets over that many
+portals (sources), harvested one after the other. ``--store`` picks the backend: a SPARQL server is
+started for the run in a temporary directory (as the tests start it) and stopped after.
 Not part of the test suite's pass/fail.
 """
 
@@ -22,20 +25,25 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from harvester.context import Context
 from harvester.demo.portal import DemoPortal, serve
 from harvester.jobs import run_job
 from harvester.model import JobStatus, Source
+from harvester.settings import load_settings
 from tests.conftest import make_settings
 from tests.servers import OxigraphServer, VirtuosoServer
 
 STORES = ("embedded", "oxigraph-server", "virtuoso")
+PHASES = ("first", "unchanged", "unchanged_full", "changed_5pct")
 
 
 def _portal_process(datasets: int, seed: int, conn) -> None:  # type: ignore[no-untyped-def]
@@ -60,9 +68,41 @@ class RemotePortal:
         self._conn.send(indexes)
         self._conn.recv()
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
     def stop(self) -> None:
         self._conn.send(None)
         self._process.join(timeout=10)
+
+
+class RssSampler:
+    """Peak RSS of this process's children other than ``excluded`` (the mapping workers), sampled."""
+
+    def __init__(self, excluded: set[int], period: float = 0.2) -> None:
+        self.peak_children_mb = self.peak_total_mb = 0.0
+        self._excluded, self._period = excluded, period
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._done.wait(self._period):
+            children = 0
+            for child in me.children(recursive=True):
+                if child.pid not in self._excluded:
+                    try:
+                        children += child.memory_info().rss
+                    except psutil.Error:
+                        pass
+            self.peak_children_mb = max(self.peak_children_mb, children / 1e6)
+            self.peak_total_mb = max(self.peak_total_mb, (children + me.memory_info().rss) / 1e6)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 @contextmanager
@@ -109,64 +149,109 @@ class StoreClock:
         return lap
 
 
-def one_run(datasets: int, seed: int, store: str) -> dict[str, float]:
-    portal = RemotePortal(datasets, seed)
-    running = portal
-    source = Source("bench", "ckan", running.url, "benchmark portal")
+def one_run(datasets: int, seed: int, store: str, portals: int = 1, phases: tuple[str, ...] = PHASES
+            ) -> dict[str, float]:
+    """One run (first harvest, then the re-harvests of ``phases``) of ``portals`` portals sharing ``datasets``."""
+    sizes = [datasets // portals + (1 if n < datasets % portals else 0) for n in range(portals)]
+    remotes = [RemotePortal(size, seed * 1000 + n) for n, size in enumerate(sizes)]
+    sources = [Source(f"bench-{n:02d}", "ckan", remote.url, f"benchmark portal {n}")
+               for n, remote in enumerate(remotes)]
+    sampler = RssSampler({remote.pid for remote in remotes if remote.pid})
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp, store_backend(store, Path(tmp)) as values:
-        ctx = Context(make_settings(Path(tmp) / "data", **values))
+        workers = load_settings(Path(tmp) / "absent.toml", env={})["harvest.map_workers"]
+        ctx = Context(make_settings(Path(tmp) / "data", harvest_map_workers=workers, **values))
+        out["map_workers"] = workers
         clock = StoreClock(ctx)
         try:
-            for name, prepare, full in (("first", None, False), ("unchanged", None, False),
-                                        ("unchanged_full", None, True),
-                                        ("changed_5pct", lambda: portal.edit(range(0, datasets, 20)), False)):
-                if prepare:
-                    prepare()
+            for name in ("first", *(p for p in phases if p != "first")):
+                if name == "changed_5pct":
+                    for remote, size in zip(remotes, sizes):
+                        remote.edit(range(0, size, 20))
                 started = time.perf_counter()
-                job = run_job(ctx, source, full=full)
+                for source in sources:
+                    job = run_job(ctx, source, full=name == "unchanged_full")
+                    if job.status != JobStatus.SUCCEEDED:
+                        raise SystemExit(f"{name}: job {job.status.value}: {job.message}")
                 elapsed = time.perf_counter() - started
-                if job.status != JobStatus.SUCCEEDED:
-                    raise SystemExit(f"{name}: job {job.status.value}: {job.message}")
                 out[f"{name}_datasets_per_s"] = datasets / elapsed
                 out[f"{name}_seconds"] = elapsed
                 store_seconds, records = clock.lap()
                 out[f"{name}_store_seconds"] = store_seconds
                 out[f"{name}_store_records_per_s"] = records / store_seconds if records > 1 else 0.0
+                out[f"{name}_load_1min"] = os.getloadavg()[0]
+            ctx.close()
             out["store_mb"] = _size_mb(Path(tmp) / ("data/store" if store == "embedded" else store.split("-")[0]))
             out["index_mb"] = _size_mb(Path(tmp) / "data" / "index")
         finally:
             ctx.close()
-            running.stop()
+            sampler.stop()
+            for remote in remotes:
+                remote.stop()
+    out["harvest_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["map_workers_rss_mb"] = sampler.peak_children_mb
+    out["harvest_total_rss_mb"] = max(sampler.peak_total_mb, out["harvest_rss_mb"])
     return out
+
+
+def _run_in_child(conn: Any, *args: Any) -> None:
+    conn.send(one_run(*args))
+
+
+def isolated_run(datasets: int, seed: int, store: str = "embedded", portals: int = 1,
+                 phases: tuple[str, ...] = PHASES) -> dict[str, float]:
+    """``one_run`` in a fresh process, so that its peak RSS is the harvest's own."""
+    receiver, sender = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    child = multiprocessing.get_context("spawn").Process(
+        target=_run_in_child, args=(sender, datasets, seed, store, portals, phases))
+    child.start()
+    sender.close()
+    try:
+        result: dict[str, float] = receiver.recv()
+    except EOFError:
+        raise SystemExit(f"the harvest run of {datasets:,} datasets died (exit code {child.join() or child.exitcode})")
+    child.join()
+    return result
 
 
 def _size_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
+def summary(datasets: int, runs: list[dict[str, float]], store: str, portals: int) -> dict[str, Any]:
+    return {"datasets": datasets, "runs": len(runs), "store": store, "portals": portals, "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "median": {k: statistics.median(r[k] for r in runs) for k in runs[0]}, "all": runs}
+
+
+def print_summary(result: dict[str, Any]) -> None:
+    medians = result["median"]
+    print(f"harvest benchmark: {result['datasets']:,} datasets from {result['portals']} portal(s), "
+          f"{result['runs']} run(s), store {result['store']}, {result['cores']} cores, "
+          f"{medians['map_workers']:.0f} mapping worker(s)")
+    for key in PHASES:
+        if key + "_seconds" not in medians:
+            continue
+        store_rate = medians[key + "_store_records_per_s"]
+        print(f"  {key:16} {medians[key + '_datasets_per_s']:9,.0f} datasets/s   ({medians[key + '_seconds']:.1f} s; "
+              f"store writes {medians[key + '_store_seconds']:.1f} s" +
+              (f", {store_rate:,.0f} records/s" if store_rate else "") +
+              f"; load {medians[key + '_load_1min']:.1f})")
+    print(f"  store {medians['store_mb']:.0f} MB, index {medians['index_mb']:.0f} MB, peak RSS: harvest process "
+          f"{medians['harvest_rss_mb']:.0f} MB, mapping workers {medians['map_workers_rss_mb']:.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--portals", type=int, default=1, help="portals the datasets are spread over")
     parser.add_argument("--store", choices=STORES, default="embedded", help="store backend (servers are started)")
     parser.add_argument("--json", default="")
     args = parser.parse_args()
-    runs = [one_run(args.datasets, seed=run + 1, store=args.store) for run in range(args.runs)]
-    medians = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result = {"datasets": args.datasets, "runs": args.runs, "store": args.store, "cores": os.cpu_count(),
-              "python": platform.python_version(), "median": medians, "all": runs,
-              "peak_rss_mb": peak_rss_mb}
-    print(f"harvest benchmark: {args.datasets:,} datasets, {args.runs} run(s), store {args.store}, "
-          f"{os.cpu_count()} cores")
-    for key in ("first", "unchanged", "unchanged_full", "changed_5pct"):
-        store_rate = medians[key + "_store_records_per_s"]
-        print(f"  {key:16} {medians[key + '_datasets_per_s']:9,.0f} datasets/s   ({medians[key + '_seconds']:.1f} s; "
-              f"store writes {medians[key + '_store_seconds']:.1f} s" +
-              (f", {store_rate:,.0f} records/s)" if store_rate else ")"))
-    print(f"  store {medians['store_mb']:.0f} MB, index {medians['index_mb']:.0f} MB, "
-          f"peak RSS of the harvester {peak_rss_mb:.0f} MB")
+    runs = [isolated_run(args.datasets, run + 1, args.store, args.portals) for run in range(args.runs)]
+    result = summary(args.datasets, runs, args.store, args.portals)
+    print_summary(result)
     path = Path(args.json or ("bench-results/harvest.json" if args.store == "embedded"
                               else f"bench-results/harvest-{args.store}.json"))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,169 @@
+"""Serving benchmark: a catalog grown through several sizes, and at each one a web process measuring search
+latency, SPARQL latency, page times and its own peak RSS.
+
+    python -m tests.benchmarks.serving --sizes 10000,100000,1000000 [--runs 100] [--store-time-box 1800]
+
+One data directory grows from size to size: the store gets harvested-shape records (tests.benchmarks.sparql:
+generated packages mapped by the real mapping worker, bulk loaded), the index gets generated documents
+(tests.benchmarks.search; the index is filled directly, without a harvest). At each size a fresh process
+opens the data directory as ``harvester serve`` does (Context + the Flask app) and measures:
+
+- search: the fixed query set (search.ISSUE_KINDS), each a page of 20 with counts for every facet;
+- SPARQL: the five researcher queries of tests.benchmarks.sparql through the store's public query path;
+- pages: the search page and the SPARQL endpoint through the app (in-process client, no network);
+- its peak RSS (ru_maxrss).
+
+Loading the store is what takes long (the bulk load itself runs at ~600–900 records/s on 2 cores for
+records of ~130 triples): ``--store-time-box`` bounds each size's load, and the result says how many
+records the store held when it was measured. Not part of the test suite's pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import statistics
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from harvester.index import FACETS, SearchQuery
+from tests.benchmarks import search, sparql
+
+PAGES = {
+    "search page: word + 2 facets": "/search?q=交通&theme=TRAN&format=CSV",
+    "search page: home": "/",
+}
+
+
+def grow(data_dir: Path, size: int, previous: dict[str, int], store_time_box: float) -> dict[str, Any]:
+    """Grow the store and the index of ``data_dir`` to ``size`` (the store within the time box)."""
+    built = sparql.build_store(data_dir / "store", size, workers=os.cpu_count() or 1, time_box=store_time_box,
+                               start=previous.get("store", 0))
+    index, seconds = search.build_index(data_dir / "index", size, start=previous.get("index", 0))
+    index.close()  # waits for merges: measure the steady state a reindex leaves behind
+    grown = size - previous.get("index", 0)
+    return {"store": built, "index": {"docs": size, "seconds": round(seconds, 1),
+                                      "docs_per_s": round(grown / seconds) if seconds else 0,
+                                      "index_mb": round(sparql._size_mb(data_dir / "index"), 1)}}
+
+
+def measure_web(data_dir: Path, store_records: int, runs: int) -> dict[str, Any]:
+    """What a web process over ``data_dir`` answers how fast, and its peak RSS (run in a fresh process)."""
+    from harvester.context import Context
+    from harvester.settings import load_settings
+    from web import create_app
+
+    settings = load_settings(data_dir / "absent.toml", env={}).with_values(data_dir=str(data_dir))
+    ctx = Context(settings)
+    try:
+        client = create_app(ctx).test_client()
+        no_op = lambda: None  # noqa: E731
+        found: dict[str, Any] = {"facets": len(FACETS), "search": {}, "pages": {}}
+        for kind in search.ISSUE_KINDS:
+            found["search"][kind] = search.time_query_kind(ctx.index, search.QUERY_KINDS[kind], runs, no_op)
+        uncached = lambda: ctx.index._cache.invalidate()  # noqa: E731
+        found["search"]["browse_all_uncached"] = search.time_query_kind(
+            ctx.index, [SearchQuery()], max(20, runs // 5), uncached)
+        iris = sparql.sample_iris(store_records)
+        found["sparql"] = sparql.time_queries(ctx.store, iris, runs, records=store_records)
+        point = sparql.PREFIXES + sparql.QUERIES["dataset_by_iri"].replace("{iri}", iris[0])
+        pages = {**PAGES, "SPARQL endpoint: dataset by IRI": f"/sparql?format=json&query={quote(point)}"}
+        for name, url in pages.items():
+            found["pages"][name] = _time_page(client, url, max(20, runs // 5))
+    finally:
+        ctx.close()
+    found["web_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return found
+
+
+def _time_page(client: Any, url: str, runs: int) -> dict[str, float]:
+    for _ in range(3):
+        assert client.get(url).status_code == 200, url
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        client.get(url)
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return {"p50_ms": round(statistics.median(samples), 1), "p95_ms": round(samples[int(0.95 * (runs - 1))], 1)}
+
+
+def _measure_in_child(conn: Any, data_dir: Path, store_records: int, runs: int) -> None:
+    conn.send(measure_web(data_dir, store_records, runs))
+
+
+def isolated_measure(data_dir: Path, store_records: int, runs: int) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_measure_in_child, args=(sender, data_dir, store_records, runs))
+    child.start()
+    sender.close()
+    try:
+        result: dict[str, Any] = receiver.recv()
+    except EOFError:
+        child.join()
+        raise SystemExit(f"the web process died (exit code {child.exitcode})")
+    child.join()
+    return result
+
+
+def run(sizes: list[int], runs: int, store_time_box: float, keep: Path | None = None) -> dict[str, Any]:
+    """Results per size: {size: {grow, web, load}}."""
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="harvester-serving-bench-") as tmp:
+        data_dir = keep or Path(tmp) / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        previous: dict[str, int] = {}
+        for size in sorted(sizes):
+            load_before = os.getloadavg()
+            grown = grow(data_dir, size, previous, store_time_box)
+            previous = {"store": grown["store"]["records"], "index": size}
+            web = isolated_measure(data_dir, grown["store"]["records"], runs)
+            results[str(size)] = {"size": size, "store_records": grown["store"]["records"], "grow": grown,
+                                  "web": web, "load": {"before": load_before, "after": os.getloadavg()},
+                                  "measured": datetime.now().isoformat(timespec="seconds")}
+            print_size(results[str(size)])
+    return results
+
+
+def print_size(row: dict[str, Any]) -> None:
+    web, store = row["web"], row["grow"]["store"]
+    print(f"catalog of {row['size']:,} docs in the index, {row['store_records']:,} records in the store "
+          f"({store['store_mb']:,} MB; load {row['load']['before'][0]:.1f} → {row['load']['after'][0]:.1f}); "
+          f"web process peak RSS {web['web_rss_mb']} MB")
+    for group in ("search", "sparql", "pages"):
+        for name, r in web[group].items():
+            if "skipped" in r:
+                print(f"  {group:<7}{name:<34} {r['skipped']}")
+                continue
+            print(f"  {group:<7}{name:<34}{r['p50_ms']:>9} ms p50{r['p95_ms']:>9} ms p95")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="catalog sizes, comma-separated")
+    parser.add_argument("--runs", type=int, default=100, help="timed searches per kind and point lookups")
+    parser.add_argument("--store-time-box", type=float, default=1800.0, help="seconds each store load may take")
+    parser.add_argument("--keep", type=Path, default=None, help="grow this data directory (kept) instead of a temp one")
+    parser.add_argument("--out", type=Path, default=None, help="JSON result file (default bench-results/…)")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    results = run(sizes, args.runs, args.store_time_box, args.keep)
+    out = args.out or Path("bench-results") / f"serving-{datetime.now():%Y%m%d-%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"sizes": results, "machine": {"cpus": os.cpu_count(),
+                                                             "python": platform.python_version()}},
+                              ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"written: {out}")
+
+
+if __name__ == "__main__":
+    main()
