@@ -99,6 +99,8 @@ class RunReason(str, enum.Enum):
 class RunPhase(str, enum.Enum):
     QUEUED = "queued"  # waiting for one of the harvest.concurrency slots
     RUNNING = "running"
+    #: the job has ended; the records it changed are being validated and scored (harvester.trust.assess)
+    VALIDATING = "validating"
     DONE = "done"
 
 
@@ -174,6 +176,7 @@ class HarvestPool:
                                    reason=run.reason.value, on_start=lambda job: run.started.set())
             run.phase = RunPhase.RUNNING
             run.result = run.runner.run()
+            run.phase = RunPhase.VALIDATING
             after_harvest(self.ctx, source.id, run.result)  # validation and full quality of what changed
             return run.result
         except SourceBusy as exc:  # another process harvests it (seen in state.db)

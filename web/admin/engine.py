@@ -87,7 +87,7 @@ class SourceRow:
     @property
     def health(self) -> Health:
         active = self.status.active
-        if active is not None and active.phase != RunPhase.DONE:
+        if active is not None and active.phase in (RunPhase.QUEUED, RunPhase.RUNNING):
             return Health.QUEUED if active.phase == RunPhase.QUEUED else Health.RUNNING
         last = self.last_job
         if last is not None and last.status == JobStatus.RUNNING:  # run by another process
