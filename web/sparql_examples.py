@@ -8,9 +8,11 @@ from __future__ import annotations
 RESTRICTED = "<http://publications.europa.eu/resource/authority/access-right/RESTRICTED>"
 
 EXAMPLES: tuple[tuple[str, str], ...] = (
-    ("sparql.example.per_publisher", """SELECT ?publisher (COUNT(?dataset) AS ?datasets) WHERE {
-  ?dataset a dcat:Dataset ;
-           dct:publisher/foaf:name ?publisher .
+    ("sparql.example.per_publisher", """SELECT ?publisher (SUM(?n) AS ?datasets) WHERE {
+  # count per publisher node first: its name is repeated in every record graph that names it
+  { SELECT ?org (COUNT(DISTINCT ?dataset) AS ?n) WHERE { ?dataset a dcat:Dataset ; dct:publisher ?org . }
+    GROUP BY ?org }
+  { SELECT DISTINCT ?org ?publisher WHERE { ?org foaf:name ?publisher FILTER(!LANGMATCHES(LANG(?publisher), "en")) } }
 }
 GROUP BY ?publisher
 ORDER BY DESC(?datasets)"""),
