@@ -15,6 +15,7 @@ from typing import Any
 from lxml import etree
 
 from harvester.errors import GatherError
+from harvester.sources import iso_xml
 from harvester.sources.rdf_read import charset_of, is_utf8, transcode_to_utf8
 
 Element = Any  # lxml.etree._Element (not importable as a type at run time)
@@ -50,25 +51,12 @@ def parse_untrusted_xml(body: bytes, url: str, content_type: str = "") -> Elemen
 
 
 def refuse_doctype(body: bytes, url: str) -> None:
-    """UnreadableXml if the prolog (before the root element) holds a DOCTYPE declaration."""
-    pos, end = 0, len(body)
-    while pos < end:
-        while pos < end and body[pos:pos + 1] in b" \t\r\n":
-            pos += 1
-        if body.startswith(b"<?", pos):
-            pos = _after(body, b"?>", pos)
-        elif body.startswith(b"<!--", pos):
-            pos = _after(body, b"-->", pos)
-        elif body.startswith(b"<!DOCTYPE", pos):
-            what = "declares XML entities" if b"<!ENTITY" in body[pos:pos + 65536] else "has a DOCTYPE"
-            raise UnreadableXml(f"{url} {what}; refused (entities are never expanded, DTDs never loaded)")
-        else:
-            return
-
-
-def _after(body: bytes, marker: bytes, pos: int) -> int:
-    found = body.find(marker, pos)
-    return len(body) if found < 0 else found + len(marker)
+    """UnreadableXml if the prolog (before the root element) holds a DOCTYPE declaration (the prolog scan
+    is harvester.sources.iso_xml's, shared by every XML source)."""
+    try:
+        iso_xml.refuse_doctype(body)
+    except iso_xml.UnsafeXml as exc:
+        raise UnreadableXml(f"{url} {str(exc).removeprefix('the XML ')}") from exc
 
 
 def local_name(element: Element) -> str:
