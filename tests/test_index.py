@@ -14,6 +14,7 @@ from typing import Iterator
 
 import pytest
 
+from harvester.index import cache
 from harvester.index import FACETS, IndexFormatError, IndexLockedError, SearchIndex, SearchIndexError, SearchQuery
 from harvester.index.analysis import analyze_query, index_terms
 from harvester.model import DatasetDoc
@@ -240,6 +241,31 @@ def test_browse_results_are_cached_until_the_next_commit(index: SearchIndex) -> 
     second = index.search(SearchQuery())
     assert second.facets["publisher"] == [("乙局", 1), ("甲局", 1)]
     assert second.total == 2 and {h.doc.id for h in second.hits} == {"s/1", "s/2"}
+
+
+
+def test_searches_with_words_or_filters_are_cached_until_the_next_commit(index: SearchIndex) -> None:
+    load(index, doc("s/1", "公交线路", publisher="甲局"), doc("s/2", "公交站点", publisher="乙局"))
+    query = SearchQuery(q="公交", filters={"publisher": ["甲局"]})
+    first = index.search(query)
+    assert [h.doc.id for h in first.hits] == ["s/1"] and first.facets["publisher"] == [("乙局", 1), ("甲局", 1)]
+    first.facets["publisher"].clear()  # callers may change what they get
+    first.hits.clear()
+    again = index.search(SearchQuery(q=" 公交 ", filters={"publisher": ["甲局"]}))  # the same search
+    assert [h.doc.id for h in again.hits] == ["s/1"] and again.facets["publisher"] == [("乙局", 1), ("甲局", 1)]
+    assert "<mark>公交</mark>" in again.hits[0].title_html
+    load(index, doc("s/3", "公交客流", publisher="甲局"))
+    after = index.search(query)
+    assert {h.doc.id for h in after.hits} == {"s/1", "s/3"} and after.facets["publisher"] == [("甲局", 2), ("乙局", 1)]
+
+
+def test_the_search_cache_keeps_the_most_recent_queries(index: SearchIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "MAX_QUERIES", 2)
+    load(index, doc("s/1", "公交线路"), doc("s/2", "空气质量"), doc("s/3", "人口统计"))
+    for q in ("公交", "空气", "公交", "人口"):  # 空气 is the least recently used when 人口 comes
+        index.search(SearchQuery(q=q))
+    kept = index._cache._queries
+    assert [key[0] for key in kept] == ["公交", "人口"]
 
 
 # --- sorting and paging ---------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Results of the browse-all query (no words, no filters): the landing page, and the costliest facet counts.
+"""Search results kept until the next commit: the browse-all query (no words, no filters: the landing page,
+and the costliest facet counts), and the most recent other queries (a public catalog's searches repeat:
+topic links, popular words).
 
 Entries belong to one index generation; ``invalidate`` (called on every reload) starts a new one. A value
 computed under an older generation is never stored, so a reader racing a commit cannot cache stale data.
@@ -7,6 +9,8 @@ computed under an older generation is never stored, so a reader racing a commit 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from typing import Hashable
 
 FacetCounts = dict[str, list[tuple[str, int]]]
 #: (total, [(score, stored document bytes)])
@@ -16,6 +20,8 @@ FacetKey = tuple[int, bool]  # limit, duplicates folded
 
 #: more distinct pages or facet limits than this in one generation empties the cache (crawlers paging deep)
 MAX_ENTRIES = 64
+#: searches with words or filters remembered per generation, least recently used dropped first
+MAX_QUERIES = 512
 
 
 class BrowseCache:
@@ -26,12 +32,33 @@ class BrowseCache:
         self.generation = 0
         self._facets: dict[FacetKey, FacetCounts] = {}
         self._pages: dict[PageKey, Page] = {}
+        self._queries: OrderedDict[Hashable, tuple[Page, FacetCounts]] = OrderedDict()
 
     def invalidate(self) -> None:
         with self._lock:
             self.generation += 1
             self._facets = {}
             self._pages = {}
+            self._queries = OrderedDict()
+
+    def query(self, generation: int, key: Hashable) -> tuple[Page, FacetCounts] | None:
+        """The page and facet counts of a search with words or filters (copies), or None."""
+        with self._lock:
+            found = self._queries.get(key) if generation == self.generation else None
+            if found is None:
+                return None
+            self._queries.move_to_end(key)
+        page, counts = found
+        return page, {facet: list(buckets) for facet, buckets in counts.items()}
+
+    def keep_query(self, generation: int, key: Hashable, page: Page, counts: FacetCounts) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return
+            self._queries[key] = (page, {facet: list(buckets) for facet, buckets in counts.items()})
+            self._queries.move_to_end(key)
+            while len(self._queries) > MAX_QUERIES:
+                self._queries.popitem(last=False)
 
     def facets(self, generation: int, limit: FacetKey) -> FacetCounts | None:
         """A copy of the cached counts (callers may change it), or None."""
