@@ -10,6 +10,7 @@ import re
 from functools import cached_property
 from typing import Any
 
+from harvester import memory
 from harvester.dcat.record import Iris
 from harvester.index import SearchIndex
 from harvester.mapping.worker import Mapper
@@ -27,6 +28,7 @@ class Context:
         self.settings = settings
         self.iris = Iris(settings.base_url)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        memory.limit_arenas()  # before the store and index start their threads
 
     @cached_property
     def state(self) -> State:

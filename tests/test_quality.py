@@ -335,3 +335,15 @@ def test_a_mapped_demo_ckan_package_scores_what_it_has(index: int, total: int, b
 
 def round_half_up(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
+
+
+def test_records_carry_the_total_and_rating_and_read_back_their_breakdown() -> None:
+    record = complete_record()
+    quality = measure(record, DS)
+    sizes = {level: len(dqv_triples(quality, DS, level=level)) for level in ("indicators", "dimensions", "total")}
+    assert sizes["total"] == 8 and sizes["dimensions"] == 28 and sizes["indicators"] > 100
+    back = quality_from_triples(record + dqv_triples(quality, DS, level="total"), DS)
+    assert back is not None and (back.total, back.band, back.dimensions) == (quality.total, quality.band,
+                                                                              quality.dimensions)
+    with pytest.raises(ValueError, match="unknown DQV level"):
+        dqv_triples(quality, DS, level="some")

@@ -89,7 +89,7 @@ def _map_one(mapping: Any, iris: Iris, task: MapTask, item: MapItem, lang: str) 
     triples = list(mapped) + catalog_record_triples(iris, source, item.key, item.original_url, task.harvested,
                                                    item.content_hash, modified)
     quality = measure(triples, ctx.dataset)  # SHACL and URL checks come later, in the background
-    triples += dqv_triples(quality, ctx.dataset, detail=False)
+    triples += dqv_triples(quality, ctx.dataset, level="total")
     doc = doc_from_triples(source.id, item.key, triples)
     withheld = doc.access if doc.access in task.hidden_access else None
     keys = match_keys(triples, doc) if doc is not None and withheld is None else []

@@ -114,7 +114,7 @@ def assess_record(triples: list[Triple], dataset: str, links: Any = None) -> tup
                   Triple(node, term("dqv:computedOn"), f"<{dataset}>"),
                   Triple(node, term("dqv:isMeasurementOf"), _COMPLIANCE),
                   Triple(node, term("dqv:value"), f'"{str(conforms).lower()}"^^<{XSD}boolean>')]
-    record = base + dqv_triples(quality, dataset, detail=False) + compliance
+    record = base + dqv_triples(quality, dataset, level="total") + compliance
     return record, Assessment("", "", conforms, violations[:MAX_VIOLATIONS], quality.total, quality.band)
 
 

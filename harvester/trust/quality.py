@@ -346,28 +346,35 @@ _INDICATOR_KEYS = tuple((ind.name, ind.name.replace("_", "-"), f"<{ind.metric}>"
 _DIMENSION_KEYS = tuple((d, d, f"<{DIMENSION_METRICS[d]}>") for d in DIMENSIONS)
 
 
-def _measurements(quality: Quality, detail: bool = True) -> Iterable[tuple[str, str, str]]:
-    """(IRI fragment key, metric term, value term) of every measurement of ``quality``."""
-    for name, key, metric in _INDICATOR_KEYS if detail else ():
+#: how much of a Quality ``dqv_triples`` writes: every indicator, the five dimensions, or the total only
+#: (each level also writes the total and the rating)
+LEVELS = ("indicators", "dimensions", "total")
+
+
+def _measurements(quality: Quality, level: str) -> Iterable[tuple[str, str, str]]:
+    """(IRI fragment key, metric term, value term) of the measurements of ``quality`` at ``level``."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown DQV level {level!r}; use one of {', '.join(LEVELS)}")
+    for name, key, metric in _INDICATOR_KEYS if level == "indicators" else ():
         score = quality.indicators.get(name)
         if score is not None:
             yield key, metric, _integer(score.points)
-    for dimension, key, metric in _DIMENSION_KEYS:
+    for dimension, key, metric in _DIMENSION_KEYS if level != "total" else ():
         yield key, metric, _integer(quality.dimensions[dimension])
     yield "score", f"<{TOTAL_METRIC}>", _integer(quality.total)
     yield "rating", f"<{RATING_METRIC}>", literal(quality.band)
 
 
 def dqv_triples(quality: Quality, dataset_iri: str, measurement_iri_base: str | None = None,
-                detail: bool = True) -> list[Triple]:
+                level: str = "indicators") -> list[Triple]:
     """W3C DQV measurements of ``quality`` computed on the dataset, named ``<{base}#quality-{key}>``
-    (``base`` defaults to the dataset IRI; the project uses no blank nodes). ``detail=False``: the five
-    dimensions, the total and the rating only (28 triples instead of ~120; the indicators can be measured
-    again from the record itself, in ~60 µs)."""
+    (``base`` defaults to the dataset IRI; the project uses no blank nodes). Records in the store carry
+    ``level="total"``: the score and the rating, 8 triples (the dimensions add 20, the indicators ~90; both
+    are measured again from the record itself in ~60 µs, as the dataset page does)."""
     dataset = _angle(dataset_iri)
     base = iri_value(_angle(measurement_iri_base or dataset_iri)).split("#", 1)[0]
     out: list[Triple] = []
-    for key, metric, value in _measurements(quality, detail):
+    for key, metric, value in _measurements(quality, level):
         node = f"<{base}#quality-{key}>"
         out += [Triple(node, A, _MEASUREMENT), Triple(node, _COMPUTED_ON, dataset),
                 Triple(node, _IS_MEASUREMENT_OF, metric), Triple(node, _VALUE, value)]
@@ -376,7 +383,8 @@ def dqv_triples(quality: Quality, dataset_iri: str, measurement_iri_base: str | 
 
 def quality_from_triples(triples: Iterable[Sequence[str]], dataset_iri: str) -> Quality | None:
     """The Quality a stored record's DQV says (dimension points and band recomputed from its indicators, or
-    read as stored when only the dimensions and total are), or None when the record holds no MQA measurement."""
+    the total as stored when only it is, with the dimensions as stored or, absent, measured from the record
+    itself), or None when the record holds no MQA measurement."""
     dataset = _angle(dataset_iri)
     triples = list(triples)
     measured = {s for s, p, o in triples if p == _COMPUTED_ON and o == dataset}
@@ -396,7 +404,10 @@ def quality_from_triples(triples: Iterable[Sequence[str]], dataset_iri: str) -> 
     total = stored.get(f"<{TOTAL_METRIC}>")
     if total is None:
         return None
-    dimensions = {d: stored.get(f"<{DIMENSION_METRICS[d]}>", 0) for d in DIMENSIONS}
+    if all(f"<{DIMENSION_METRICS[d]}>" in stored for d in DIMENSIONS):
+        dimensions = {d: stored[f"<{DIMENSION_METRICS[d]}>"] for d in DIMENSIONS}
+    else:
+        dimensions = measure(triples, dataset[1:-1]).dimensions
     return Quality(dimensions, {ind.name: None for ind in INDICATORS}, total, band_of(total))
 
 
@@ -421,4 +432,4 @@ def vocabulary_triples() -> list[Triple]:
 
 __all__ = ["Quality", "Score", "Indicator", "INDICATORS", "INDICATOR", "DIMENSIONS", "MAX_POINTS", "BANDS",
            "BAND_LABELS", "RATING_CONCEPTS", "measure", "dqv_triples", "quality_from_triples", "vocabulary_triples",
-           "link_urls", "band_of", "format_lists"]
+           "link_urls", "band_of", "format_lists", "LEVELS"]
