@@ -14,9 +14,9 @@ from typing import Iterator
 
 import pytest
 
-from harvester.errors import JobStopped, RobotsDenied, TooLarge
+from harvester.errors import FetchError, JobStopped, RobotsDenied, TooLarge
 from harvester.http.cache import ValidatorCache
-from harvester.http.client import PoliteClient, TimeoutRequiredSession
+from harvester.http.client import PoliteClient, Response, TimeoutRequiredSession
 from harvester.http.robots import RobotsCache
 from harvester.http.throttle import HostThrottle
 from harvester.metrics import PORTAL_REQUESTS
@@ -319,3 +319,18 @@ def test_source_options_for_politeness_from_the_cli(tmp_path: Path) -> None:
     bad = runner.invoke(main, ["--config", str(config), "source", "add", "x", "--type", "ckan", "--url",
                                "https://x.example", "--schedule", "daily"])
     assert bad.exit_code == 2 and "every 6h" in bad.output
+
+
+@pytest.mark.parametrize("encoding, content_type", [
+    ("utf-8", "application/json"), ("utf-8", "application/json; charset=UTF-8"),
+    ("gbk", "application/json"), ("gbk", "application/json; charset=GBK"), ("gb18030", "application/json; charset=utf-8"),
+])
+def test_json_bodies_decode_whatever_the_label(encoding: str, content_type: str) -> None:
+    body = '{"title": "济南市公交线路", "tags": ["交通"]}'.encode(encoding)
+    assert Response("http://p.example/", 200, {"content-type": content_type}, body).json() == {
+        "title": "济南市公交线路", "tags": ["交通"]}
+
+
+def test_invalid_json_is_a_fetch_error() -> None:
+    with pytest.raises(FetchError, match="invalid JSON from http://p.example/"):
+        Response("http://p.example/", 200, {"content-type": "application/json"}, b"<html>busy</html>").json()

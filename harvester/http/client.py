@@ -57,18 +57,27 @@ class Response:
 
     def json(self) -> Any:
         try:
+            if _declared_charset(self.headers.get("content-type", "")) in ("", "utf-8", "utf8"):
+                try:
+                    return orjson.loads(self.content)  # UTF-8 bytes parse without a decoded copy
+                except orjson.JSONDecodeError:
+                    pass  # not UTF-8 after all (a GBK page without a charset), or not JSON: decode first
             return orjson.loads(self.text)
         except ValueError as exc:
             raise FetchError(f"invalid JSON from {self.url}: {exc}", self.url) from exc
 
 
-def decode_body(content: bytes, content_type: str) -> str:
-    """Decode by the declared charset, falling back to UTF-8 then GB18030 (a superset of GBK/GB2312)."""
-    declared = ""
+def _declared_charset(content_type: str) -> str:
     for part in content_type.split(";"):
         name, _, value = part.strip().partition("=")
         if name.lower() == "charset":
-            declared = value.strip().strip('"').lower()
+            return value.strip().strip('"').lower()
+    return ""
+
+
+def decode_body(content: bytes, content_type: str) -> str:
+    """Decode by the declared charset, falling back to UTF-8 then GB18030 (a superset of GBK/GB2312)."""
+    declared = _declared_charset(content_type)
     for encoding in dict.fromkeys([declared, "utf-8", "gb18030"]):
         if not encoding:
             continue

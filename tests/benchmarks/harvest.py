@@ -80,7 +80,7 @@ class RemotePortal:
 class RssSampler:
     """Peak RSS of this process's children other than ``excluded`` (the mapping workers), sampled."""
 
-    def __init__(self, excluded: set[int], period: float = 0.2) -> None:
+    def __init__(self, excluded: set[int], period: float = 1.0) -> None:
         self.peak_children_mb = self.peak_total_mb = 0.0
         self._excluded, self._period = excluded, period
         self._done = threading.Event()
