@@ -59,7 +59,10 @@ class QueryAnswer:
 
 class TripleStore(Protocol):
     def replace_graphs(self, writes: Sequence[GraphWrite]) -> None:
-        """Atomically replace (or create) each graph with its new triples: all of them or none."""
+        """Replace (or create) each graph with its new triples. Each graph is replaced whole or not at all;
+        whether the writes of one call are one transaction depends on the backend (docs/stores.md): the
+        embedded store and SPARQL Update writes are, a Virtuoso loader write is per request of 100 graphs, and
+        Graph Store PUTs are per graph. On an error some graphs of the call may be new and others old."""
 
     def drop_graphs(self, graphs: Sequence[str]) -> None:
         """Atomically remove these named graphs."""

@@ -34,6 +34,7 @@ import pyoxigraph as ox
 
 from harvester.dcat.record import Iris
 from harvester.demo.generator import generate_package
+from harvester.jobs import MAX_TRIPLES_PER_WRITE
 from harvester.mapping.worker import MapItem, MapTask, map_task
 from harvester.model import Source
 from harvester.store import GraphWrite
@@ -95,8 +96,9 @@ def source_of(index: int) -> Source:
     return Source(portal, "ckan", f"http://{portal}.example.cn", portal)
 
 
-def map_chunk(start: int, stop: int, seed: int) -> tuple[str, int, int]:
-    """The N-Quads of records start..stop-1 (a worker process's job), how many were mapped, how many failed."""
+def map_chunk(start: int, stop: int, seed: int) -> tuple[list[str], int, int]:
+    """The N-Quads of records start..stop-1, in bulk loads of about jobs.MAX_TRIPLES_PER_WRITE triples as a
+    harvest writes them (a worker process's job), how many were mapped, how many failed."""
     source = source_of(start)
     items = []
     for index in range(start, stop):
@@ -107,10 +109,18 @@ def map_chunk(start: int, stop: int, seed: int) -> tuple[str, int, int]:
     task = MapTask("ckan", BASE, source, datetime.now(timezone.utc), items)
     iris = Iris(BASE)
     mapped = map_task(task)
-    text = "".join(GraphWrite(iris.graph(source.id, item.key), m.ntriples).nquads()
-                   for item, m in zip(items, mapped) if m.error is None)
+    loads, pending, size = [], [], 0
+    for item, m in zip(items, mapped):
+        if m.error is None:
+            pending.append(GraphWrite(iris.graph(source.id, item.key), m.ntriples).nquads())
+            size += m.ntriples.count("\n")
+            if size >= MAX_TRIPLES_PER_WRITE:
+                loads.append("".join(pending))
+                pending, size = [], 0
+    if pending:
+        loads.append("".join(pending))
     failed = sum(1 for m in mapped if m.error is not None)
-    return text, len(items) - failed, failed
+    return loads, len(items) - failed, failed
 
 
 def build_store(path: Path, records: int, *, workers: int, time_box: float, start: int = 0,
@@ -119,7 +129,7 @@ def build_store(path: Path, records: int, *, workers: int, time_box: float, star
     grows a store loaded up to ``start`` before); returns the facts of this load."""
     store = OxigraphStore(str(path))
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    in_flight: deque[Future[tuple[str, int, int]]] = deque()
+    in_flight: deque[Future[tuple[list[str], int, int]]] = deque()
     loaded = failed = 0
     submitted = start
     load_seconds = 0.0
@@ -132,10 +142,10 @@ def build_store(path: Path, records: int, *, workers: int, time_box: float, star
                 submitted = stop
             if not in_flight:
                 break
-            text, mapped, errors = in_flight.popleft().result()
+            loads, mapped, errors = in_flight.popleft().result()
             began = time.perf_counter()
-            # as OxigraphStore.replace_graphs writes new record graphs
-            store._store.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS, lenient=True)
+            for text in loads:  # as OxigraphStore.replace_graphs writes new record graphs
+                store._store.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS, lenient=True)
             load_seconds += time.perf_counter() - began
             loaded, failed = loaded + mapped, failed + errors
     finally:
