@@ -49,13 +49,13 @@ class BrowseCache:
                 return None
             self._queries.move_to_end(key)
         page, counts = found
-        return page, {facet: list(buckets) for facet, buckets in counts.items()}
+        return page, _copy(counts)
 
     def keep_query(self, generation: int, key: Hashable, page: Page, counts: FacetCounts) -> None:
         with self._lock:
             if generation != self.generation:
                 return
-            self._queries[key] = (page, {facet: list(buckets) for facet, buckets in counts.items()})
+            self._queries[key] = (page, _copy(counts))
             self._queries.move_to_end(key)
             while len(self._queries) > MAX_QUERIES:
                 self._queries.popitem(last=False)
@@ -63,12 +63,12 @@ class BrowseCache:
     def facets(self, generation: int, limit: FacetKey) -> FacetCounts | None:
         """A copy of the cached counts (callers may change it), or None."""
         cached = self._facets.get(limit) if generation == self.generation else None
-        return None if cached is None else {facet: list(buckets) for facet, buckets in cached.items()}
+        return None if cached is None else _copy(cached)
 
     def keep_facets(self, generation: int, limit: FacetKey, counts: FacetCounts) -> None:
         with self._lock:
             if generation == self.generation:
-                _bounded(self._facets)[limit] = {facet: list(buckets) for facet, buckets in counts.items()}
+                _bounded(self._facets)[limit] = _copy(counts)
 
     def page(self, generation: int, key: PageKey) -> Page | None:
         return self._pages.get(key) if generation == self.generation else None
@@ -77,6 +77,11 @@ class BrowseCache:
         with self._lock:
             if generation == self.generation:
                 _bounded(self._pages)[key] = page
+
+
+def _copy(counts: FacetCounts) -> FacetCounts:
+    """Counts that neither the cache nor its callers share: callers may change what they get."""
+    return {facet: list(buckets) for facet, buckets in counts.items()}
 
 
 def _bounded(entries: dict) -> dict:

@@ -28,16 +28,14 @@ import multiprocessing
 import os
 import platform
 import resource
-import statistics
 import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from harvester.index import FACETS
-from tests.benchmarks import search, sparql
+from tests.benchmarks import search, sparql, web
 
 PAGES = {
     "search page: word + 2 facets": "/search?q=交通&theme=TRAN&format=CSV",
@@ -79,23 +77,11 @@ def measure_web(data_dir: Path, store_records: int, runs: int) -> dict[str, Any]
         point = sparql.PREFIXES + sparql.QUERIES["dataset_by_iri"].replace("{iri}", iris[0])
         pages = {**PAGES, "SPARQL endpoint: dataset by IRI": f"/sparql?format=json&query={quote(point)}"}
         for name, url in pages.items():
-            found["pages"][name] = _time_page(client, url, max(20, runs // 5))
+            found["pages"][name] = web.time_page(client, url, max(20, runs // 5))
     finally:
         ctx.close()
     found["web_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return found
-
-
-def _time_page(client: Any, url: str, runs: int) -> dict[str, float]:
-    for _ in range(3):
-        assert client.get(url).status_code == 200, url
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        client.get(url)
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return {"p50_ms": round(statistics.median(samples), 1), "p95_ms": round(samples[int(0.95 * (runs - 1))], 1)}
 
 
 def _measure_in_child(conn: Any, data_dir: Path, store_records: int, runs: int) -> None:
