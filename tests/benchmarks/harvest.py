@@ -149,16 +149,17 @@ class StoreClock:
         return lap
 
 
-def one_run(datasets: int, seed: int, store: str, portals: int = 1, phases: tuple[str, ...] = PHASES
-            ) -> dict[str, float]:
-    """One run (first harvest, then the re-harvests of ``phases``) of ``portals`` portals sharing ``datasets``."""
+def one_run(datasets: int, seed: int, store: str, portals: int = 1, phases: tuple[str, ...] = PHASES,
+            keep: Path | None = None) -> dict[str, float]:
+    """One run (first harvest, then the re-harvests of ``phases``) of ``portals`` portals sharing ``datasets``;
+    with ``keep`` (an empty or absent directory) the harvest's data directory is left there at the end."""
     sizes = [datasets // portals + (1 if n < datasets % portals else 0) for n in range(portals)]
     remotes = [RemotePortal(size, seed * 1000 + n) for n, size in enumerate(sizes)]
     sources = [Source(f"bench-{n:02d}", "ckan", remote.url, f"benchmark portal {n}")
                for n, remote in enumerate(remotes)]
     sampler = RssSampler({remote.pid for remote in remotes if remote.pid})
     out: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp, store_backend(store, Path(tmp)) as values:
+    with _work_dir(keep) as tmp, store_backend(store, Path(tmp)) as values:
         workers = load_settings(Path(tmp) / "absent.toml", env={})["harvest.map_workers"]
         ctx = Context(make_settings(Path(tmp) / "data", harvest_map_workers=workers, **values))
         out["map_workers"] = workers
@@ -194,16 +195,28 @@ def one_run(datasets: int, seed: int, store: str, portals: int = 1, phases: tupl
     return out
 
 
+@contextmanager
+def _work_dir(keep: Path | None) -> Iterator[str]:
+    if keep is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield tmp
+        return
+    if keep.exists() and any(keep.iterdir()):
+        raise SystemExit(f"{keep} is not empty: a kept harvest needs a directory of its own")
+    keep.mkdir(parents=True, exist_ok=True)
+    yield str(keep)
+
+
 def _run_in_child(conn: Any, *args: Any) -> None:
     conn.send(one_run(*args))
 
 
 def isolated_run(datasets: int, seed: int, store: str = "embedded", portals: int = 1,
-                 phases: tuple[str, ...] = PHASES) -> dict[str, float]:
+                 phases: tuple[str, ...] = PHASES, keep: Path | None = None) -> dict[str, float]:
     """``one_run`` in a fresh process, so that its peak RSS is the harvest's own."""
     receiver, sender = multiprocessing.get_context("spawn").Pipe(duplex=False)
     child = multiprocessing.get_context("spawn").Process(
-        target=_run_in_child, args=(sender, datasets, seed, store, portals, phases))
+        target=_run_in_child, args=(sender, datasets, seed, store, portals, phases, keep))
     child.start()
     sender.close()
     try:
@@ -248,8 +261,11 @@ def main() -> None:
     parser.add_argument("--portals", type=int, default=1, help="portals the datasets are spread over")
     parser.add_argument("--store", choices=STORES, default="embedded", help="store backend (servers are started)")
     parser.add_argument("--json", default="")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="leave the last run's data directory here (for `serving --harvested`)")
     args = parser.parse_args()
-    runs = [isolated_run(args.datasets, run + 1, args.store, args.portals) for run in range(args.runs)]
+    runs = [isolated_run(args.datasets, run + 1, args.store, args.portals,
+                         keep=args.keep if run == args.runs - 1 else None) for run in range(args.runs)]
     result = summary(args.datasets, runs, args.store, args.portals)
     print_summary(result)
     path = Path(args.json or ("bench-results/harvest.json" if args.store == "embedded"

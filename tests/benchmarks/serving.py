@@ -56,7 +56,10 @@ def grow(data_dir: Path, size: int, previous: dict[str, int], store_time_box: fl
 
 
 def measure_web(data_dir: Path, store_records: int, runs: int) -> dict[str, Any]:
-    """What a web process over ``data_dir`` answers how fast, and its peak RSS (run in a fresh process)."""
+    """What a web process over ``data_dir`` answers how fast, and its peak RSS (run in a fresh process).
+
+    ``store_records`` 0: a data directory a harvest left (``harvest --keep``); its records are counted and the
+    point lookups' datasets sampled from it."""
     from harvester.context import Context
     from harvester.settings import load_settings
     from web import create_app
@@ -72,7 +75,11 @@ def measure_web(data_dir: Path, store_records: int, runs: int) -> dict[str, Any]
             found["search"][kind] = search.time_query_kind(ctx.index, search.QUERY_KINDS[kind], runs, uncached)
         for kind in search.ISSUE_KINDS:  # the same searches asked again: the cache's answer
             found["search_repeated"][kind] = search.time_query_kind(ctx.index, search.QUERY_KINDS[kind], runs, no_op)
-        iris = sparql.sample_iris(store_records)
+        if store_records:
+            iris = sparql.sample_iris(store_records)
+        else:
+            store_records, iris = harvested_sample(ctx)
+            found["store_records"] = store_records
         found["sparql"] = sparql.time_queries(ctx.store, iris, runs, records=store_records)
         point = sparql.PREFIXES + sparql.QUERIES["dataset_by_iri"].replace("{iri}", iris[0])
         pages = {**PAGES, "SPARQL endpoint: dataset by IRI": f"/sparql?format=json&query={quote(point)}"}
@@ -82,6 +89,31 @@ def measure_web(data_dir: Path, store_records: int, runs: int) -> dict[str, Any]
         ctx.close()
     found["web_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return found
+
+
+def harvested_sample(ctx: Any, count: int = 50) -> tuple[int, list[str]]:
+    """The records of a harvested data directory (its index documents) and ``count`` dataset IRIs spread over
+    its sources."""
+    from harvester.index import SearchQuery
+
+    sources = [value for value, _ in ctx.index.search(SearchQuery(per_page=1, facet_limit=1000)).facets["source"]]
+    ids = sorted(doc_id for source in sources for doc_id in ctx.index.ids_for_source(source))
+    picks = [ids[int(len(ids) * (n + 0.5) / count)] for n in range(count)] if ids else []
+    return len(ids), [ctx.iris.dataset(*doc_id.split("/", 1)) for doc_id in picks]
+
+
+def measure_harvested(data_dir: Path, runs: int) -> dict[str, Any]:
+    """A serving row for a data directory a harvest left (tests.benchmarks.harvest ``--keep``)."""
+    load_before = os.getloadavg()
+    web = isolated_measure(data_dir, 0, runs)
+    records = web["store_records"]
+    row = {"size": records, "store_records": records, "from_harvest": str(data_dir),
+           "grow": {"store": {"records": records, "store_mb": round(sparql._size_mb(data_dir / "store"))},
+                    "index": {"docs": records, "index_mb": round(sparql._size_mb(data_dir / "index"), 1)}},
+           "web": web, "load": {"before": load_before, "after": os.getloadavg()},
+           "measured": datetime.now().isoformat(timespec="seconds")}
+    print_size(row)
+    return row
 
 
 def _measure_in_child(conn: Any, data_dir: Path, store_records: int, runs: int) -> None:
@@ -141,10 +173,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100, help="timed searches per kind and point lookups")
     parser.add_argument("--store-time-box", type=float, default=1800.0, help="seconds each store load may take")
     parser.add_argument("--keep", type=Path, default=None, help="grow this data directory (kept) instead of a temp one")
+    parser.add_argument("--harvested", type=Path, default=None,
+                        help="measure this data directory, left by `harvest --keep`, instead of growing catalogs")
     parser.add_argument("--out", type=Path, default=None, help="JSON result file (default bench-results/…)")
     args = parser.parse_args()
-    sizes = [int(size) for size in args.sizes.split(",")]
-    results = run(sizes, args.runs, args.store_time_box, args.keep)
+    if args.harvested:
+        row = measure_harvested(args.harvested, args.runs)
+        results = {str(row["size"]): row}
+    else:
+        results = run([int(size) for size in args.sizes.split(",")], args.runs, args.store_time_box, args.keep)
     out = args.out or Path("bench-results") / f"serving-{datetime.now():%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"sizes": results, "machine": {"cpus": os.cpu_count(),

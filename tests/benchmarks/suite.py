@@ -4,6 +4,8 @@
     python -m tests.benchmarks.suite --parts mapping                  # one part (harvest, mapping, serving)
     python -m tests.benchmarks.suite --harvest-sizes 10k,100k,1m      # adds the 1M harvest across 20 portals
     python -m tests.benchmarks.suite --report                         # table and figure from stored results
+    python -m tests.benchmarks.suite --parts harvest,serving --harvest-sizes 1m \
+        --keep-harvest /big/disk/h1m --serving-harvested /big/disk/h1m/data   # serving measured on the harvest
 
 Parts (each in modules of this package, runnable alone):
 
@@ -15,7 +17,8 @@ Parts (each in modules of this package, runnable alone):
   baseline written the way ckanext-dcat does it, in one run; and a cProfile split of the mapping worker.
 - ``serving`` (tests.benchmarks.serving): a catalog grown through the sizes; at each, a web process measures
   search p50/p95 (fixed query set, page of 20, every facet counted), the five SPARQL queries, two pages,
-  and its peak RSS. The store's load is time-boxed (``--store-time-box``).
+  and its peak RSS. The store's load is time-boxed (``--store-time-box``). With ``--serving-harvested`` it
+  measures a data directory a harvest left instead (``--keep-harvest``): real harvested records, all of them.
 
 Results are merged into ``bench-results/suite.json`` (a part or size measured again replaces the old entry;
 each entry keeps its load average and time), the table is printed, and the scaling figure is drawn to
@@ -68,14 +71,17 @@ def _stamp() -> dict[str, Any]:
     return {"measured": datetime.now().isoformat(timespec="seconds"), "load_avg": os.getloadavg()}
 
 
-def run_harvest(sizes: list[int], runs: int, large_runs: int) -> dict[str, Any]:
+def run_harvest(sizes: list[int], runs: int, large_runs: int, keep: Path | None = None) -> dict[str, Any]:
+    """Runs per size; ``keep`` gets the data directory of the largest size's last run."""
     out = {}
     for datasets in sizes:
         portals = 20 if datasets >= 1_000_000 else 1
         phases = ("first", "unchanged", "changed_5pct") if portals > 1 else harvest.PHASES
         count = runs if datasets <= 10_000 else large_runs
         load_before = os.getloadavg()
-        results = [harvest.isolated_run(datasets, n + 1, "embedded", portals, phases) for n in range(count)]
+        kept = keep if datasets == max(sizes) else None
+        results = [harvest.isolated_run(datasets, n + 1, "embedded", portals, phases,
+                                        keep=kept if n == count - 1 else None) for n in range(count)]
         out[str(datasets)] = {**harvest.summary(datasets, results, "embedded", portals), **_stamp(),
                               "load_before": load_before}
         harvest.print_summary(out[str(datasets)])
@@ -230,6 +236,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="harvest runs at 10k or less, and mapping runs")
     parser.add_argument("--large-runs", type=int, default=1, help="harvest runs above 10k")
     parser.add_argument("--serving-sizes", default="10k,100k,1m", help="catalog sizes for search and SPARQL")
+    parser.add_argument("--keep-harvest", type=Path, default=None,
+                        help="leave the data directory of the largest harvest here (an empty directory)")
+    parser.add_argument("--serving-harvested", type=Path, default=None,
+                        help="serving measures this harvested data directory (--keep-harvest) instead of "
+                             "growing catalogs; the row goes under its record count")
     parser.add_argument("--store-time-box", type=float, default=1200.0, help="seconds each store load may take")
     parser.add_argument("--query-runs", type=int, default=100, help="timed searches per kind and point lookups")
     parser.add_argument("--packages", type=int, default=5000, help="packages of the mapping benchmark")
@@ -244,12 +255,17 @@ def main() -> None:
         new["mapping"] = run_mapping(args.packages, args.baseline_packages, args.runs)
         merge(args.results, new)
     if "harvest" in parts:
-        new["harvest"] = run_harvest([size(s) for s in args.harvest_sizes.split(",")], args.runs, args.large_runs)
+        new["harvest"] = run_harvest([size(s) for s in args.harvest_sizes.split(",")], args.runs, args.large_runs,
+                                     args.keep_harvest)
         merge(args.results, {"harvest": new["harvest"]})
     if "serving" in parts:
-        sizes = [size(s) for s in args.serving_sizes.split(",")]
-        new["serving"] = {k: {**v, **_stamp()} for k, v in
-                          serving.run(sizes, args.query_runs, args.store_time_box).items()}
+        if args.serving_harvested:
+            row = serving.measure_harvested(args.serving_harvested, args.query_runs)
+            grown = {str(row["size"]): row}
+        else:
+            sizes = [size(s) for s in args.serving_sizes.split(",")]
+            grown = serving.run(sizes, args.query_runs, args.store_time_box)
+        new["serving"] = {k: {**v, **_stamp()} for k, v in grown.items()}
         merge(args.results, {"serving": new["serving"]})
     results = merge(args.results, new if parts else {})
     print(table(results))
