@@ -34,6 +34,7 @@ def serve_forever(ctx: Context, host: str, port: int, threads: int = 8) -> None:
     configure_logging(ctx.settings)
     start_process(ctx)
     app = create_app(ctx)
+    ctx.index.follow_commits()  # the landing page's counts are computed again after each commit, not on a visit
     running = harvests(ctx)
     _stop_on_sigterm()
     running.scheduler.start()

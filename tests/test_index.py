@@ -8,6 +8,7 @@ import json
 import random
 import re
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
@@ -242,6 +243,80 @@ def test_browse_results_are_cached_until_the_next_commit(index: SearchIndex) -> 
     assert second.facets["publisher"] == [("乙局", 1), ("甲局", 1)]
     assert second.total == 2 and {h.doc.id for h in second.hits} == {"s/1", "s/2"}
 
+
+
+def test_browse_counts_are_counted_once_for_every_facet_limit(index: SearchIndex,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    load(index, *[doc(f"s/{n}", "数据", keywords=[f"k{n % 7}"]) for n in range(14)])
+    calls = []
+    count = SearchIndex._count
+    monkeypatch.setattr(SearchIndex, "_count", lambda self, *args: calls.append(args) or count(self, *args))
+    small = index.search(SearchQuery(facet_limit=2)).facets
+    large = index.search(SearchQuery(facet_limit=50)).facets
+    assert small["keyword"] == large["keyword"][:2] == [("k0", 2), ("k1", 2)] and len(large["keyword"]) == 7
+    assert len(calls) == 1
+
+
+def test_browse_counts_asked_at_once_are_counted_once(index: SearchIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    load(index, doc("s/1", "数据", publisher="甲局"), doc("s/2", "数据", publisher="乙局"))
+    started, release, calls = threading.Event(), threading.Event(), []
+    count = SearchIndex._count
+
+    def slow(self: SearchIndex, *args: object) -> object:
+        calls.append(args)
+        started.set()
+        release.wait(5)
+        return count(self, *args)
+    monkeypatch.setattr(SearchIndex, "_count", slow)
+    found: list[list[tuple[str, int]]] = []
+    askers = [threading.Thread(target=lambda: found.append(index.search(SearchQuery()).facets["publisher"]))
+              for _ in range(3)]
+    for thread in askers:
+        thread.start()
+    assert started.wait(5)
+    time.sleep(0.2)  # the other two are waiting for the first one's counts now
+    release.set()
+    for thread in askers:
+        thread.join()
+    assert len(calls) == 1 and found == [[("乙局", 1), ("甲局", 1)]] * 3
+
+
+def _wait_for_browse_counts(index: SearchIndex, publishers: int) -> dict[str, list[tuple[str, int]]] | None:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        counts = index._cache.facets(index._cache.generation, False)
+        if counts is not None and len(counts["publisher"]) == publishers:
+            return counts
+        time.sleep(0.02)
+    return None
+
+
+@pytest.mark.parametrize("committer", ["another process", "itself"])
+def test_a_following_index_counts_browse_all_again_after_each_commit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, committer: str) -> None:
+    with SearchIndex(tmp_path / "i") as reader, SearchIndex(tmp_path / "i") as other:
+        writer = other if committer == "another process" else reader
+        load(writer, doc("s/1", "数据", publisher="甲局"))
+        reader.follow_commits(interval=0.05)
+        assert reader.search(SearchQuery(per_page=5)).facets["publisher"] == [("甲局", 1)]
+        load(writer, doc("s/2", "数据", publisher="乙局"))
+        counts = _wait_for_browse_counts(reader, publishers=2)  # nobody searched since the commit
+        assert counts is not None and counts["publisher"] == [("乙局", 1), ("甲局", 1)]
+        page = reader._cache.page(reader._cache.generation, ("relevance", 1, 5, False))
+        assert page is not None and page[0] == 2
+        monkeypatch.setattr(SearchIndex, "_count", lambda *args: pytest.fail("counted again"))
+        result = reader.search(SearchQuery(per_page=5))
+        assert result.total == 2 and result.facets["publisher"] == [("乙局", 1), ("甲局", 1)]
+        follower = reader._follower
+    assert follower is not None and not follower.is_alive()
+
+
+def test_an_index_that_does_not_follow_counts_nothing_by_itself(index: SearchIndex) -> None:
+    load(index, doc("s/1", "数据", publisher="甲局"))
+    index.search(SearchQuery())
+    load(index, doc("s/2", "数据", publisher="乙局"))
+    time.sleep(0.2)
+    assert index._cache.facets(index._cache.generation, False) is None and index._follower is None
 
 
 def test_searches_with_words_or_filters_are_cached_until_the_next_commit(index: SearchIndex) -> None:

@@ -14,3 +14,4 @@ context = Context(load_settings())
 start_process(context)
 harvests(context).scheduler.start()  # scheduled harvests run in this process, beside the site
 app = create_app(context)
+context.index.follow_commits()  # as harvester serve: browse-all is computed again after each commit

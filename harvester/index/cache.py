@@ -4,6 +4,8 @@ topic links, popular words).
 
 Entries belong to one index generation; ``invalidate`` (called on every reload) starts a new one. A value
 computed under an older generation is never stored, so a reader racing a commit cannot cache stale data.
+Browse-all facet counts are kept once per duplicates mode, at the largest facet limit; callers cut them to
+the limit asked.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ FacetCounts = dict[str, list[tuple[str, int]]]
 #: (total, [(score, stored document bytes)])
 Page = tuple[int, list[tuple[float, bytes]]]
 PageKey = tuple[str, int, int, bool]  # sort, page, per_page, duplicates folded
-FacetKey = tuple[int, bool]  # limit, duplicates folded
+FacetKey = bool  # duplicates folded
 
 #: more distinct pages or facet limits than this in one generation empties the cache (crawlers paging deep)
 MAX_ENTRIES = 64
@@ -60,15 +62,19 @@ class BrowseCache:
             while len(self._queries) > MAX_QUERIES:
                 self._queries.popitem(last=False)
 
-    def facets(self, generation: int, limit: FacetKey) -> FacetCounts | None:
-        """A copy of the cached counts (callers may change it), or None."""
-        cached = self._facets.get(limit) if generation == self.generation else None
-        return None if cached is None else _copy(cached)
+    def facets(self, generation: int, key: FacetKey) -> FacetCounts | None:
+        """The cached counts, shared with other readers (cut, never change them), or None."""
+        return self._facets.get(key) if generation == self.generation else None
 
-    def keep_facets(self, generation: int, limit: FacetKey, counts: FacetCounts) -> None:
+    def keep_facets(self, generation: int, key: FacetKey, counts: FacetCounts) -> None:
         with self._lock:
             if generation == self.generation:
-                _bounded(self._facets)[limit] = _copy(counts)
+                self._facets[key] = _copy(counts)
+
+    def asked(self, pages: int) -> tuple[list[PageKey], list[FacetKey]]:
+        """The browse-all pages (the ``pages`` most recently computed) and counts of this generation."""
+        with self._lock:
+            return list(self._pages)[-pages:], list(self._facets)
 
     def page(self, generation: int, key: PageKey) -> Page | None:
         return self._pages.get(key) if generation == self.generation else None

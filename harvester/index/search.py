@@ -3,27 +3,33 @@
 Concurrency: one SearchIndex per directory and process; one writer thread plus any number of reader threads.
 Writes are serialised by a lock; searches never wait for it (tantivy releases the GIL while searching). Other
 processes may open the same directory and search, but only one of them may write (tantivy's lock file).
+A serving process calls ``follow_commits``: it then notices commits by itself and computes the browse-all
+pages and counts asked before each commit again in the background (the landing page stays cached).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Hashable, Iterable
+from typing import Callable, Hashable, Iterable, TypeVar
 
 import tantivy
 from tantivy import Order, Query
 
 from harvester.index import directory, highlight, queries, schema
 from harvester.index.analysis import MAX_QUERY_CHARS, analyze_query, highlight_pattern
-from harvester.index.cache import BrowseCache, FacetCounts, Page
+from harvester.index.cache import BrowseCache, FacetCounts, FacetKey, Page, PageKey
 from harvester.index.errors import IndexLockedError, SearchIndexError
 from harvester.index.schema import FACETS
 from harvester.model import DatasetDoc
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SORTS = ("relevance", "modified", "title", "quality")
 MAX_PER_PAGE = 100
@@ -34,6 +40,8 @@ WRITER_HEAP_BYTES = 128_000_000
 #: multi-valued facets with many values, counted each in a thread of its own (at 1M documents a broad word's
 #: keyword counts take ~60 ms, its format counts ~25 ms, the six other facets together ~15 ms)
 SEPARATE_FACETS = frozenset({"keyword", "format"})
+#: browse-all pages computed again after a commit when following commits (the most recently asked)
+WARM_PAGES = 8
 
 
 @dataclass
@@ -101,6 +109,11 @@ class SearchIndex:
         self._commit_stamp = directory.commit_stamp(self.path)
         self._cache = BrowseCache()
         self._pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="facets")
+        self._inflight: dict[Hashable, Future[object]] = {}
+        self._inflight_lock = threading.Lock()
+        self._follower: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._to_warm: tuple[list[PageKey], list[FacetKey]] | None = None
 
     @classmethod
     def recreate(cls, path: Path | str) -> SearchIndex:
@@ -168,6 +181,9 @@ class SearchIndex:
                 self._writer = None
             self._closed = True
             self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._follower is not None:
+            self._wake.set()
+            self._follower.join(timeout=5)
 
     def _open_writer(self) -> tantivy.IndexWriter:
         self._check_open()
@@ -202,7 +218,8 @@ class SearchIndex:
                 filters[schema.PRIMARY_FIELD] = self._primary_only
             facet_counts = self._start_facet_counts(searcher, generation, text, filters, query)
             if browsing:
-                total, found = self._browse_page(searcher, generation, query)
+                total, found = self._browse_page(searcher, generation,
+                                                 (query.sort, query.page, query.per_page, query.collapse))
             else:
                 total, found = _top_hits(searcher, queries.combine(text, filters), query, text is not None)
             facets = facet_counts()
@@ -237,13 +254,35 @@ class SearchIndex:
     def _browse_query(self, collapse: bool) -> Query:
         return self._primary_only if collapse else Query.all_query()
 
-    def _browse_page(self, searcher: tantivy.Searcher, generation: int, query: SearchQuery) -> Page:
-        key = (query.sort, query.page, query.per_page, query.collapse)
+    def _browse_page(self, searcher: tantivy.Searcher, generation: int, key: PageKey) -> Page:
         page = self._cache.page(generation, key)
         if page is None:
-            page = _top_hits(searcher, self._browse_query(query.collapse), query, has_text=False)
+            sort, number, per_page, collapse = key
+            request = SearchQuery(sort=sort, page=number, per_page=per_page, collapse=collapse)
+            page = self._once((generation, "page", key),
+                              lambda: _top_hits(searcher, self._browse_query(collapse), request, has_text=False))
             self._cache.keep_page(generation, key, page)
         return page
+
+    def _once(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, or the result of the same computation already running in another thread."""
+        with self._inflight_lock:
+            running = self._inflight.get(key)
+            if running is None:
+                mine: Future[object] = Future()
+                self._inflight[key] = mine
+        if running is not None:
+            return running.result()  # type: ignore[return-value]
+        try:
+            value = compute()
+            mine.set_result(value)
+            return value
+        except BaseException as error:
+            mine.set_exception(error)
+            raise
+        finally:
+            with self._inflight_lock:
+                del self._inflight[key]
 
     # --- facets ------------------------------------------------------------------------------------
 
@@ -261,7 +300,7 @@ class SearchIndex:
         limit, collapse = query.facet_limit, query.collapse
         browse_only = {schema.PRIMARY_FIELD} if collapse else set()
         if text is None and set(filters) == browse_only:
-            return lambda: self._browse_facets(searcher, generation, limit, collapse)
+            return lambda: _cut(self._browse_facets(searcher, generation, collapse), limit)
         unfiltered = [f for f in FACETS if f not in filters]
         pending = self._count(searcher, queries.combine(text, filters), unfiltered, limit)
         from_browse = []
@@ -275,8 +314,8 @@ class SearchIndex:
         def gather() -> FacetCounts:
             counts = _merged(pending)
             if from_browse:
-                browse = self._browse_facets(searcher, generation, limit, collapse)
-                counts.update({facet: browse[facet] for facet in from_browse})
+                browse = self._browse_facets(searcher, generation, collapse)
+                counts.update({facet: browse[facet][:limit] for facet in from_browse})
             return {facet: counts[facet] for facet in FACETS}
         return gather
 
@@ -287,13 +326,52 @@ class SearchIndex:
         groups = [[f] for f in facets if f in SEPARATE_FACETS] + [[f for f in facets if f not in SEPARATE_FACETS]]
         return [self._pool.submit(_aggregate, searcher, query, group, limit) for group in groups if group]
 
-    def _browse_facets(self, searcher: tantivy.Searcher, generation: int, limit: int,
-                       collapse: bool) -> FacetCounts:
-        counts = self._cache.facets(generation, (limit, collapse))
+    def _browse_facets(self, searcher: tantivy.Searcher, generation: int, collapse: bool) -> FacetCounts:
+        """Every facet's counts over all documents, at the largest limit (shared with the cache: cut them)."""
+        counts = self._cache.facets(generation, collapse)
         if counts is None:
-            counts = _merged(self._count(searcher, self._browse_query(collapse), list(FACETS), limit))
-            self._cache.keep_facets(generation, (limit, collapse), counts)
+            query = self._browse_query(collapse)
+            counts = self._once((generation, "facets", collapse),
+                                lambda: _merged(self._count(searcher, query, list(FACETS), MAX_FACET_LIMIT)))
+            self._cache.keep_facets(generation, collapse, counts)
         return counts
+
+    # --- following commits (serving processes) ---------------------------------------------------
+
+    def follow_commits(self, interval: float = 1.0) -> None:
+        """Notice commits, also other processes', within ``interval`` seconds, and after each one compute
+        the browse-all pages and counts asked before it again, in a thread of this index's own."""
+        with self._refresh_lock:
+            if self._follower is not None:
+                return
+            self._follower = threading.Thread(target=self._follow, args=(interval,), name="index-follower",
+                                              daemon=True)
+        self._follower.start()
+
+    def _follow(self, interval: float) -> None:
+        while not self._closed:
+            self._wake.wait(interval)
+            self._wake.clear()
+            try:
+                if directory.commit_stamp(self.path) != self._commit_stamp:
+                    self._reload()
+                self._warm()
+            except SearchIndexError:
+                return  # closed meanwhile
+            except Exception:  # noqa: BLE001 - a failed warm-up only leaves the cache cold
+                log.exception("%s: computing the browse-all results again failed", self.path)
+
+    def _warm(self) -> None:
+        with self._refresh_lock:
+            asked, self._to_warm = self._to_warm, None
+        if not asked:
+            return
+        searcher, generation = self._current_searcher()
+        pages, collapses = asked
+        for collapse in collapses:
+            self._browse_facets(searcher, generation, collapse)
+        for key in pages:
+            self._browse_page(searcher, generation, key)
 
     # --- freshness ---------------------------------------------------------------------------------
 
@@ -313,6 +391,11 @@ class SearchIndex:
                 return  # another thread reloaded already
             self._index.reload()
             self._commit_stamp = stamp
+            if self._follower is not None:
+                pages, facets = self._cache.asked(WARM_PAGES)
+                if pages or facets:
+                    self._to_warm = (pages, facets)
+                    self._wake.set()
             self._cache.invalidate()
 
     def _check_open(self) -> None:
@@ -362,6 +445,10 @@ def _merged(pending: list[Future[FacetCounts]]) -> FacetCounts:
     for future in pending:
         counts.update(future.result())
     return counts
+
+
+def _cut(counts: FacetCounts, limit: int) -> FacetCounts:
+    return {facet: buckets[:limit] for facet, buckets in counts.items()}
 
 
 def _cache_key(query: SearchQuery) -> Hashable:

@@ -166,6 +166,27 @@ def time_query_kind(index: SearchIndex, queries: list[SearchQuery], runs: int, b
     }
 
 
+def browse_after_commits(index: SearchIndex, runs: int) -> dict:
+    """Browse-all on an index that follows commits (as ``harvester serve``'s does): each search is asked after
+    a commit (the reload a commit causes), once the background warm-up it starts has finished; with how long
+    that warm-up took (a visitor arriving sooner waits for the rest of it)."""
+    index.follow_commits()
+    cache, page_key = index._cache, ("relevance", 1, 20, False)
+    warm_ups: list[float] = []
+
+    def commit_and_warm() -> None:
+        began = time.perf_counter()
+        index._reload(force=True)
+        while cache.facets(cache.generation, False) is None or cache.page(cache.generation, page_key) is None:
+            time.sleep(0.0005)
+        warm_ups.append((time.perf_counter() - began) * 1000)
+
+    timed = time_query_kind(index, QUERY_KINDS["browse_all"], runs, commit_and_warm)
+    warm_ups.sort()
+    return {**timed, "warm_up_p50_ms": round(statistics.median(warm_ups), 1),
+            "warm_up_p95_ms": round(warm_ups[int(0.95 * (len(warm_ups) - 1))], 1)}
+
+
 def analysis_rate(sample_size: int = 2000) -> float:
     """Docs per second turned into tantivy documents (analysis + JSON), without indexing."""
     sample = list(generate_docs(sample_size))

@@ -201,11 +201,17 @@ def table(results: dict[str, Any]) -> str:
         header = " | ".join(f"{int(s):,}" + (f" ({r['store_records']:,} in the store)" if r["store_records"] < int(s)
                                              else "") for s, r in rows)
         lines += ["", f"| p50 / p95 ms | {header} |", "|---|" + "---:|" * len(rows)]
-        for group in ("search", "search_repeated", "sparql", "pages"):
+        labels = {"search_repeated": "search, repeated (cached)",
+                  "search_after_commit": "search after a commit, warmed in the background (serve)"}
+        for group in ("search", "search_repeated", "search_after_commit", "sparql", "pages"):
             for name in rows[-1][1]["web"].get(group, {}):
-                label = "search, repeated (cached)" if group == "search_repeated" else group
+                label = labels.get(group, group)
                 lines.append(f"| {label}: {name} | " + " | ".join(_cell(r["web"].get(group, {}).get(name))
                                                                 for _, r in rows) + " |")
+        if any("search_after_commit" in r["web"] for _, r in rows):
+            lines.append("| its background warm-up after each commit (ms) | " + " | ".join(
+                _cell({"p50_ms": w["warm_up_p50_ms"], "p95_ms": w["warm_up_p95_ms"]}) if w else "–" for w in
+                (r["web"].get("search_after_commit", {}).get("browse_all") for _, r in rows)) + " |")
         lines.append("| peak RSS of the web process (MB) | " + " | ".join(str(r["web"]["web_rss_mb"]) for _, r in rows)
                      + " |")
         lines.append("| store on disk (MB) | " + " | ".join(f"{r['grow']['store']['store_mb']:,.0f}" for _, r in rows)
