@@ -12,22 +12,19 @@ progress for ``harvest.stall_seconds`` is stopped and fails; one stopped by a sh
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import queue
 import threading
 import time
 import traceback
 from collections import deque
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable
 
-import orjson
 
 from harvester import memory, metrics
+from harvester.batches import Batch, BatchWriter, Pending, Written, canonical_json, chunks, groups_by_size
 from harvester.context import Context
 from harvester.dcat.record import source_catalog_triples
 from harvester.deletions import delete_records, delete_unlisted
@@ -38,7 +35,6 @@ from harvester.logs import job_event
 from harvester.mapping.emitters import slug
 from harvester.mapping.worker import MapItem, Mapped, MapTask
 from harvester.model import (
-    DatasetDoc,
     Job,
     JobStatus,
     Outcome,
@@ -54,82 +50,6 @@ from harvester.store.oxigraph import RecordDataError
 
 log = logging.getLogger(__name__)
 Progress = Callable[[Job, int | None], None]
-#: most triples loaded in one store write: a bulk load of this size is ingested at once, so a kill
-#: never leaves part of a record graph (records are never split across writes). Measured on the embedded
-#: store at 100,000 records of ~130 triples: ~40,000 triples a write loads 720-740 records/s in ~460 MB,
-#: 130,000 loads 590/s in ~630 MB, 530,000 loads 580/s in 1.3 GB (the bulk loader sorts each write in memory).
-MAX_TRIPLES_PER_WRITE = 40_000
-
-
-@dataclass
-class _Pending:
-    """A record waiting for its mapping: what the state will note once it is written."""
-
-    ref: RemoteRef
-    key: str
-    hash: str
-    marker: str | None
-    known: bool
-
-
-@dataclass
-class _Written:
-    pending: _Pending
-    write: GraphWrite
-    doc: DatasetDoc | None
-    withheld: str | None = None  # the access right that keeps it from the public (harvester.trust.register)
-    match_keys: list[tuple[str, str]] = field(default_factory=list)
-    privacy: list[tuple[str, str, str]] = field(default_factory=list)  # personal data found and redacted
-
-    @property
-    def outcome(self) -> Outcome:
-        return Outcome.UPDATED if self.pending.known else Outcome.ADDED
-
-
-@dataclass
-class _Batch:
-    written: list[_Written] = field(default_factory=list)
-    seen_known: list[str] = field(default_factory=list)  # unchanged or failed records already stored
-    marker_updates: list[StoredRecord] = field(default_factory=list)
-    errors: list[RecordError] = field(default_factory=list)
-    pending: dict[str, _Pending] = field(default_factory=dict)
-    deleted: list[StoredRecord] = field(default_factory=list)  # stored records the portal says are deleted
-
-
-class _BatchWriter:
-    """Writes batches in a thread of its own while the next batch is mapped (store writes release the
-    GIL). At most one batch waits; the first error is raised again in the mapping thread."""
-
-    def __init__(self, commit: Callable[[_Batch], None]) -> None:
-        self._commit = commit
-        self._queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="batch-writer", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (batch := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self._commit(batch)
-                except BaseException as exc:  # noqa: BLE001 - handed to the mapping thread
-                    self._error = exc
-
-    def submit(self, batch: _Batch) -> None:
-        self._raise()
-        self._queue.put(batch)
-
-    def close(self) -> None:
-        """Wait for the batches in flight; raise the writer's error if it had one."""
-        self._queue.put(None)
-        self._thread.join()
-        self._raise()
-
-    def _raise(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-
 class _Watchdog:
     """Stops the job when it has made no progress for ``stall_seconds`` (checked a few times per period)."""
 
@@ -259,10 +179,10 @@ class JobRunner:
     def _gather_all(self, job: Job, src: SourceType, since: Any) -> None:
         """Batches flow: prepare (this thread) → map (a worker process) → commit (the writer thread)."""
         size = int(self.ctx.settings["harvest.batch_size"])
-        writer = _BatchWriter(lambda batch: self._commit(job, src, batch))
-        in_flight: deque[tuple[_Batch, Future[list[Mapped]]]] = deque()
+        writer = BatchWriter(lambda batch: self._commit(job, src, batch))
+        in_flight: deque[tuple[Batch, Future[list[Mapped]]]] = deque()
         try:
-            for refs in _chunks(src.gather(since), size):
+            for refs in chunks(src.gather(since), size):
                 self._check_stop()
                 batch, task = self._prepare(job, src, refs)
                 in_flight.append((batch, self.ctx.mapper.submit(task)))
@@ -273,8 +193,8 @@ class JobRunner:
         finally:
             writer.close()
 
-    def _prepare(self, job: Job, src: SourceType, refs: list[RemoteRef]) -> tuple[_Batch, MapTask]:
-        batch = _Batch()
+    def _prepare(self, job: Job, src: SourceType, refs: list[RemoteRef]) -> tuple[Batch, MapTask]:
+        batch = Batch()
         task = MapTask(src.mapping.ref, self.ctx.iris.base, self.source, utcnow(),
                        hidden_access=hidden_access_rights(self.ctx.settings))
         known = self.ctx.state.records_by_remote_id(self.source.id, [r.remote_id for r in refs])
@@ -291,7 +211,7 @@ class JobRunner:
             except FutureTimeout:
                 self._check_stop()
 
-    def _collect(self, job: Job, batch: _Batch, future: Future[list[Mapped]]) -> _Batch:
+    def _collect(self, job: Job, batch: Batch, future: Future[list[Mapped]]) -> Batch:
         iris = self.ctx.iris
         for mapped in self._mapped(future):
             pending = batch.pending.pop(mapped.remote_id)
@@ -299,7 +219,7 @@ class JobRunner:
                 self._record_failed(job, batch, pending.ref, pending.known, Stage.MAP, mapped.error)
                 continue
             graph = iris.graph(self.source.id, pending.key)
-            batch.written.append(_Written(pending, GraphWrite(graph, mapped.ntriples), mapped.doc, mapped.withheld,
+            batch.written.append(Written(pending, GraphWrite(graph, mapped.ntriples), mapped.doc, mapped.withheld,
                                           mapped.match_keys, mapped.privacy))
         return batch
 
@@ -308,7 +228,7 @@ class JobRunner:
             job.counts.count(outcome, n)
 
     def _one(self, job: Job, src: SourceType, ref: RemoteRef, known: StoredRecord | None,
-             batch: _Batch) -> MapItem | None:
+             batch: Batch) -> MapItem | None:
         """Unchanged, failed, or a MapItem to map."""
         self.touch()
         if ref.deleted:
@@ -323,7 +243,7 @@ class JobRunner:
         try:
             payload = src.fetch(ref)
             stage = Stage.MAP
-            body = _canonical_json(payload)
+            body = canonical_json(payload)
             content_hash = hashlib.sha1(body + src.mapping.digest.encode()).hexdigest()
             marker = src.mapping.change_marker(payload) or ref.changed_marker
             if known and known.hash == content_hash:
@@ -334,7 +254,7 @@ class JobRunner:
             key = known.key if known else slug(ref.remote_id)
             original = src.original_url(ref, payload)
             ref = RemoteRef(ref.remote_id, marker, original)
-            batch.pending[ref.remote_id] = _Pending(ref, key, content_hash, marker, known is not None)
+            batch.pending[ref.remote_id] = Pending(ref, key, content_hash, marker, known is not None)
             return MapItem(ref.remote_id, key, body, content_hash, original)
         except JobStopped:
             raise
@@ -344,14 +264,14 @@ class JobRunner:
             self._record_failed(job, batch, ref, known is not None, stage, f"unexpected {type(exc).__name__}: {exc}")
         return None
 
-    def _record_failed(self, job: Job, batch: _Batch, ref: RemoteRef, known: bool, stage: Stage,
+    def _record_failed(self, job: Job, batch: Batch, ref: RemoteRef, known: bool, stage: Stage,
                        message: str) -> None:
         self._count(job, Outcome.FAILED)
         batch.errors.append(RecordError(stage, message, ref.remote_id, ref.url))
         if known:  # the last good version stays stored and is not deleted as unlisted
             batch.seen_known.append(ref.remote_id)
 
-    def _commit(self, job: Job, src: SourceType, batch: _Batch) -> None:
+    def _commit(self, job: Job, src: SourceType, batch: Batch) -> None:
         """Store → index → state, in the writer thread (see the module docstring for why this order)."""
         public = [w for w in batch.written if w.withheld is None]
         withheld = [w for w in batch.written if w.withheld is not None]
@@ -386,7 +306,7 @@ class JobRunner:
             self.progress(job, getattr(src, "expected_total", None))
         memory.give_back()
 
-    def _register(self, public: list[_Written], withheld: list[_Written]) -> None:
+    def _register(self, public: list[Written], withheld: list[Written]) -> None:
         """Withheld records' DCAT for operators; records that are public again lose their withheld copy."""
         trust = self.ctx.trust
         if withheld:
@@ -399,10 +319,10 @@ class JobRunner:
         trust.replace_flags(self.source.id, {w.pending.key: w.privacy for w in public + withheld
                                              if w.privacy or w.pending.known})
 
-    def _store_writes(self, job: Job, batch: _Batch) -> list[_Written]:
+    def _store_writes(self, job: Job, batch: Batch) -> list[Written]:
         """Write the batch in writes of whole records; a write whose data the store refuses, record by record."""
-        ok: list[_Written] = []
-        for group in _groups_by_size(batch.written):
+        ok: list[Written] = []
+        for group in groups_by_size(batch.written):
             try:
                 self.ctx.store.replace_graphs([w.write for w in group])
                 ok += group
@@ -410,7 +330,7 @@ class JobRunner:
                 ok += self._store_one_by_one(job, batch, group)
         return ok
 
-    def _store_one_by_one(self, job: Job, batch: _Batch, group: list[_Written]) -> list[_Written]:
+    def _store_one_by_one(self, job: Job, batch: Batch, group: list[Written]) -> list[Written]:
         ok = []
         for w in group:
             try:
@@ -429,40 +349,6 @@ def hidden_access_rights(settings: Any) -> tuple[str, ...]:
     value = settings["trust.hidden_access_rights"]
     codes = value.replace(",", " ").split() if isinstance(value, str) else value
     return tuple(str(code).strip().upper() for code in codes)
-
-
-def _canonical_json(payload: Any) -> bytes:
-    """The payload as sorted-key JSON: hashed for change detection, and sent to the mapping worker."""
-    try:
-        return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # orjson refuses integers past 64 bits
-        return json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
-
-
-def _groups_by_size(written: list[_Written]) -> Iterator[list[_Written]]:
-    """Whole records, at most MAX_TRIPLES_PER_WRITE triples a group (a record larger than that goes alone)."""
-    group: list[_Written] = []
-    size = 0
-    for w in written:
-        lines = w.write.ntriples.count("\n")
-        if group and size + lines > MAX_TRIPLES_PER_WRITE:
-            yield group
-            group, size = [], 0
-        group.append(w)
-        size += lines
-    if group:
-        yield group
-
-
-def _chunks(refs: Iterable[RemoteRef], size: int) -> Iterator[list[RemoteRef]]:
-    chunk: list[RemoteRef] = []
-    for ref in refs:
-        chunk.append(ref)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def run_job(ctx: Context, source: Source, full: bool = False, progress: Progress | None = None,

@@ -34,7 +34,7 @@ import pyoxigraph as ox
 
 from harvester.dcat.record import Iris
 from harvester.demo.generator import generate_package
-from harvester.jobs import MAX_TRIPLES_PER_WRITE
+from harvester.batches import MAX_TRIPLES_PER_WRITE
 from harvester.mapping.worker import MapItem, MapTask, map_task
 from harvester.model import Source
 from harvester.store import GraphWrite
@@ -97,7 +97,7 @@ def source_of(index: int) -> Source:
 
 
 def map_chunk(start: int, stop: int, seed: int) -> tuple[list[str], int, int]:
-    """The N-Quads of records start..stop-1, in bulk loads of about jobs.MAX_TRIPLES_PER_WRITE triples as a
+    """The N-Quads of records start..stop-1, in bulk loads of about batches.MAX_TRIPLES_PER_WRITE triples as a
     harvest writes them (a worker process's job), how many were mapped, how many failed."""
     source = source_of(start)
     items = []
