@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import threading
 import time
 import traceback
@@ -31,6 +32,7 @@ from harvester.deletions import delete_records, delete_unlisted
 from harvester.trust import duplicates
 from harvester.errors import FetchError, GatherError, JobStopped
 from harvester.http import PoliteClient
+from harvester.index import SearchIndexError
 from harvester.logs import job_event
 from harvester.mapping.emitters import slug
 from harvester.mapping.worker import MapItem, Mapped, MapTask
@@ -162,7 +164,7 @@ class JobRunner:
         if c.added or c.updated or c.deleted:
             try:
                 duplicates.refresh(self.ctx)
-            except StoreError:
+            except (StoreError, SearchIndexError, sqlite3.Error):
                 log.exception("job %s: relinking duplicates failed; the next job tries again", job.id)
 
     def _fail(self, job: Job, message: str, stage: Stage) -> None:

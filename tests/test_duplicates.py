@@ -3,6 +3,8 @@ on", and one name per department across portals."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from harvester.demo import DemoPortal, serve
 from harvester.index import SearchQuery
 from harvester.jobs import run_job
 from harvester.model import DatasetDoc, JobStatus, Source
+from harvester.trust import duplicates
 from harvester.trust.departments import department, shown_name
 from harvester.trust.duplicates import clusters, match_keys, normal_title, normal_url
 from tests.conftest import make_settings
@@ -98,3 +101,23 @@ def test_a_copy_gone_from_its_portal_unlinks_its_cluster(two_portals) -> None:
     assert ctx.index.search(SearchQuery(collapse=True, per_page=1)).total == MAIN
     assert sum(1 for h in ctx.index.search(SearchQuery(collapse=True, per_page=100)).hits if h.doc.also_on) \
         == SECOND - 1
+
+
+def test_relinking_that_fails_fails_no_job_and_the_next_job_relinks(
+        two_portals, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    ctx, second, sources = two_portals
+    second.remove([0])
+    refresh = duplicates.refresh
+
+    def locked(ctx: Context) -> int:
+        raise sqlite3.OperationalError("database is locked")
+    monkeypatch.setattr(duplicates, "refresh", locked)
+    with caplog.at_level(logging.ERROR, logger="harvester.jobs"):
+        job = run_job(ctx, sources[1])
+    assert job.status == JobStatus.SUCCEEDED and job.counts.deleted == 1
+    assert "relinking duplicates failed" in caplog.text
+    assert ctx.trust.cluster_count() == SECOND  # not relinked yet
+    monkeypatch.setattr(duplicates, "refresh", refresh)
+    second.remove([1])
+    assert run_job(ctx, sources[1]).status == JobStatus.SUCCEEDED
+    assert ctx.trust.cluster_count() == SECOND - 2  # both removed copies unlinked now
