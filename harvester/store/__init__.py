@@ -97,7 +97,8 @@ def open_store(url: str, settings: Settings | None = None) -> TripleStore:
     if url.startswith("oxigraph:"):
         from harvester.store.oxigraph import OxigraphStore
 
-        return OxigraphStore(url.removeprefix("oxigraph:") or None)
+        open_files = int(settings["store.open_files"]) if settings is not None else 0
+        return OxigraphStore(url.removeprefix("oxigraph:") or None, open_files)
     if url.startswith(("sparql+http://", "sparql+https://")):
         from harvester.store.sparql import SparqlStore
 

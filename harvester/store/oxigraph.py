@@ -9,6 +9,7 @@ scheduler and harvests in one process).
 from __future__ import annotations
 
 import concurrent.futures
+import resource
 import threading
 import time
 from pathlib import Path
@@ -30,14 +31,20 @@ _EXPORT_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "ttl": ox.RdfFormat.TURTLE, "json
                    "trig": ox.RdfFormat.TRIG}
 #: graphs replaced or dropped by transactional writes between two memtable flushes
 FLUSH_EVERY = 300
+#: file descriptors Oxigraph keeps for itself beyond its open table files (it sets RocksDB's max_open_files
+#: to the process's soft RLIMIT_NOFILE minus this when it opens a store), and its least
+_KEPT_BY_OXIGRAPH = 48
+_LEAST_DESCRIPTORS = 96
 __all__ = ["OxigraphStore", "RecordDataError"]  # RecordDataError lives in harvester.store; kept importable here
 
 
 class OxigraphStore:
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, open_files: int = 0) -> None:
+        """``open_files``: table files RocksDB keeps open (0: as many as the process may open). Each open
+        table holds its index blocks in memory, so on a large store this bounds the store's memory."""
         self.path = Path(path) if path else None
         try:
-            self._store = ox.Store(str(self.path)) if self.path else ox.Store()
+            self._store = _open_store(self.path, open_files) if self.path else ox.Store()
         except OSError as exc:
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
         # public queries run in worker threads so that a slow one can be abandoned at its time limit
@@ -168,6 +175,23 @@ def _restored_quad(quad: ox.Quad) -> ox.Quad:
     if quad.predicate == _BYTE_SIZE and isinstance(obj, ox.Literal) and obj.datatype == _INTEGER:
         return ox.Quad(quad.subject, quad.predicate, ox.Literal(obj.value, datatype=_NON_NEGATIVE), quad.graph_name)
     return quad
+
+
+def _open_store(path: Path, open_files: int) -> ox.Store:
+    """Oxigraph sizes RocksDB's table cache from the soft file-descriptor limit at the moment it opens a
+    store: the limit is lowered for that moment only, then given back to the rest of the process."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max(open_files + _KEPT_BY_OXIGRAPH, _LEAST_DESCRIPTORS)
+    if open_files <= 0 or wanted >= soft:
+        return ox.Store(str(path))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    try:
+        return ox.Store(str(path))
+    except OSError:  # this process already holds more descriptors than that: open as it would anyway
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        return ox.Store(str(path))
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def _replace_update(writes: Sequence[GraphWrite]) -> str:

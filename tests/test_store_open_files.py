@@ -1,0 +1,55 @@
+"""The embedded store keeps at most ``store.open_files`` table files open (each holds its index in memory), and
+the process keeps its own file-descriptor limit. Run in a child process: the count is of its descriptors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CHILD = r'''
+import json, os, resource, sys
+from harvester.store import GraphWrite
+from harvester.store.oxigraph import OxigraphStore
+
+path, cap = sys.argv[1], int(sys.argv[2])
+soft_before = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+store = OxigraphStore(path, open_files=cap)
+soft_after = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+for batch in range(40):  # every bulk load leaves table files of its own
+    store.replace_graphs([GraphWrite(f"https://x.test/g/{batch}/{n}", "".join(
+        f'<https://x.test/s/{batch}/{n}> <https://x.test/p{k}> "v {batch} {n} {k}" .\n' for k in range(5)))
+        for n in range(20)])
+found = [store.select(f"SELECT ?o WHERE {{ GRAPH <https://x.test/g/{b}/3> {{ ?s ?p ?o }} }}") for b in range(40)]
+
+
+def target(fd):
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return ""
+
+
+open_tables = sum(target(fd).endswith(".sst") for fd in os.listdir("/proc/self/fd"))
+tables = sum(name.endswith(".sst") for name in os.listdir(path))
+print(json.dumps({"open": open_tables, "tables": tables, "rows": sum(map(len, found)),
+                  "soft_before": soft_before, "soft_after": soft_after}))
+'''
+
+
+def _run(tmp_path: Path, cap: int) -> dict:
+    done = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / f"store-{cap}"), str(cap)],
+                          capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors through /proc (Linux)")
+def test_the_store_keeps_at_most_open_files_tables_open_and_the_process_its_limit(tmp_path: Path) -> None:
+    capped, free = _run(tmp_path, 48), _run(tmp_path, 0)
+    assert capped["rows"] == free["rows"] == 200  # every graph answers, open or not
+    assert free["open"] == free["tables"] > 48  # without a bound every table file stays open
+    assert capped["tables"] > 48 and capped["open"] <= 48
+    assert capped["soft_after"] == capped["soft_before"]
