@@ -18,7 +18,7 @@ from harvester.operations import harvests
 from harvester.store import GraphWrite
 from harvester.trust.assess import after_harvest, assess, failing_rules
 from harvester.trust.linkrun import check_links
-from harvester.trust.quality import quality_from_triples
+from harvester.trust.dqv import quality_from_triples
 from tests.conftest import make_settings
 
 SIZE = 12

@@ -11,8 +11,8 @@ import pytest
 from harvester.dcat.rdf import Triple, iri, literal, term, to_ntriples, typed
 from harvester.dcat.validate import validate_ntriples
 from harvester.demo.portal import DemoPortal
-from harvester.trust.quality import (DIMENSIONS, INDICATOR, INDICATORS, MAX_POINTS, Score, band_of, dqv_triples,
-                                     format_lists, link_urls, measure, quality_from_triples, vocabulary_triples)
+from harvester.trust.dqv import dqv_triples, quality_from_triples, vocabulary_triples
+from harvester.trust.quality import DIMENSIONS, INDICATOR, INDICATORS, MAX_POINTS, Score, band_of, format_lists, link_urls, measure
 from harvester.vocab.sources import eu_path, read_eu_table
 from tests.mapping_helpers import map_package
 

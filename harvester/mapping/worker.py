@@ -24,7 +24,8 @@ from harvester.mapping.engine import load_mapping
 from harvester.model import DatasetDoc, Source
 from harvester.trust.duplicates import match_keys
 from harvester.trust.privacy import redact_record
-from harvester.trust.quality import dqv_triples, measure
+from harvester.trust.dqv import dqv_triples
+from harvester.trust.quality import measure
 
 _MODIFIED = term("dct:modified")
 

@@ -26,7 +26,8 @@ from harvester.dcat.rdf import XSD, A, Triple, term, to_ntriples
 from harvester.dcat.validate import validate_ntriples
 from harvester.index.docs import doc_from_triples
 from harvester.store import GraphWrite
-from harvester.trust.quality import PV, dqv_triples, link_urls, measure
+from harvester.trust.dqv import dqv_triples
+from harvester.trust.quality import PV, link_urls, measure
 from harvester.trust.register import Assessment
 
 log = logging.getLogger(__name__)

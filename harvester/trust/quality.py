@@ -1,4 +1,4 @@
-"""The data.europa.eu Metadata Quality Assessment (MQA) of one record, and its W3C DQV form.
+"""The data.europa.eu Metadata Quality Assessment (MQA) of one record.
 
 ``measure(triples, dataset_iri)`` scores a mapped record (N-Triples text tuples) on the MQA's five
 dimensions: 405 points, bands excellent ≥ 351, good ≥ 221, sufficient ≥ 121, else bad (the methodology:
@@ -26,14 +26,7 @@ How a record earns its points:
   access-right), the IANA media-types namespace, or, for licences, the SPDX licence list (harvester.vocab
   maps licences the EU table lacks there).
 
-DQV (``dqv_triples``): one dqv:QualityMeasurement (``<{dataset}#quality-{key}>``, no blank nodes) per
-assessed indicator, per dimension, for the total and for the rating band, each ``dqv:computedOn`` the
-dataset, ``dqv:isMeasurementOf`` a metric, with an ``xsd:integer`` ``dqv:value`` of points (the band: a
-plain literal such as "excellent"). Metric and dimension IRIs are data.europa.eu's (piveau's DQV
-vocabulary, ``https://piveau.eu/ns/voc#``: the dimensions, one metric per indicator, ``pv:score`` for the
-total). Piveau has no metric for a dimension's points or the band, so those are ours, under
-``urn:harvester:mqa:``. Piveau records a boolean or an HTTP status per distribution under its metrics; this
-module records the indicator's points for the dataset, which the record-level shares need.
+Its W3C DQV form (measurements in the record, read back) is harvester.trust.dqv.
 """
 
 from __future__ import annotations
@@ -46,7 +39,7 @@ from typing import NamedTuple
 import pyoxigraph as ox
 
 from harvester import VOCAB_DIR, vocab
-from harvester.dcat.rdf import HARV, SKOS, XSD, A, Triple, iri_value, literal, literal_parts, term
+from harvester.dcat.rdf import HARV, iri_value, term
 from harvester.vocab.concept import EU_AUTHORITY, IANA_MEDIA_TYPES, SPDX_LICENSES
 
 PV = "https://piveau.eu/ns/voc#"
@@ -164,7 +157,8 @@ def _properties(triples: Iterable[Sequence[str]]) -> dict[str, Props]:
     return found
 
 
-def _angle(value: str) -> str:
+def as_term(value: str) -> str:
+    """An IRI as an N-Triples term, whether or not it came in angle brackets."""
     return value if value.startswith("<") else f"<{value}>"
 
 
@@ -172,7 +166,7 @@ def link_urls(triples: Iterable[Sequence[str]], dataset_iri: str) -> list[str]:
     """The access and download URLs of the dataset's distributions: what the link checker should check."""
     found = _properties(triples)
     urls: dict[str, None] = {}
-    for dist in found.get(_angle(dataset_iri), {}).get(DISTRIBUTION, ()):
+    for dist in found.get(as_term(dataset_iri), {}).get(DISTRIBUTION, ()):
         for p in (ACCESS_URL, DOWNLOAD_URL):
             urls.update((iri_value(o), None) for o in found.get(dist, {}).get(p, ()) if o.startswith("<"))
     return list(urls)
@@ -302,21 +296,21 @@ def measure(triples: Iterable[Sequence[str]], dataset_iri: str, *, shacl_conform
     angle brackets). ``url_status``: HTTP status per URL from the link checker (None = failed; a URL
     missing = not checked yet)."""
     found = _properties(triples)
-    ds = found.get(_angle(dataset_iri), {})
+    ds = found.get(as_term(dataset_iri), {})
     dists = [found.get(o, {}) for o in ds.get(DISTRIBUTION, ())]
     points: dict[str, int | None] = {
         **_dataset_indicators(ds), **_distribution_indicators(ds, dists), **_best_distribution(dists),
         "access_url_status": _url_indicator(dists, ACCESS_URL, 50, url_status),
         "download_url_status": _url_indicator(dists, DOWNLOAD_URL, 30, url_status),
         "dcat_ap_compliance": None if shacl_conforms is None else 30 if shacl_conforms else 0}
-    return _assemble(points)
+    return assemble(points)
 
 
 #: every Score an indicator can give, made once: a record's 23 scores are then lookups
 _SCORES = {ind.name: [Score(pts, ind.points) for pts in range(ind.points + 1)] for ind in INDICATORS}
 
 
-def _assemble(points: Mapping[str, int | None]) -> Quality:
+def assemble(points: Mapping[str, int | None]) -> Quality:
     indicators: dict[str, Score | None] = {}
     dimensions = dict.fromkeys(DIMENSIONS, 0)
     for name, dimension in _ORDER:  # the scheme's order
@@ -330,106 +324,5 @@ def _assemble(points: Mapping[str, int | None]) -> Quality:
     return Quality(dimensions, indicators, total, band_of(total))
 
 
-# --- DQV ------------------------------------------------------------------------------------------
-
-_MEASUREMENT, _COMPUTED_ON = f"<{DQV}QualityMeasurement>", f"<{DQV}computedOn>"
-_IS_MEASUREMENT_OF, _VALUE = f"<{DQV}isMeasurementOf>", f"<{DQV}value>"
-_BY_METRIC = {f"<{ind.metric}>": ind for ind in INDICATORS}
-
-
-def _integer(value: int) -> str:
-    return f'"{value}"^^<{XSD}integer>'
-
-
-#: (indicator or dimension, IRI fragment key, metric term) of the measurements, worked out once
-_INDICATOR_KEYS = tuple((ind.name, ind.name.replace("_", "-"), f"<{ind.metric}>") for ind in INDICATORS)
-_DIMENSION_KEYS = tuple((d, d, f"<{DIMENSION_METRICS[d]}>") for d in DIMENSIONS)
-
-
-#: how much of a Quality ``dqv_triples`` writes: every indicator, the five dimensions, or the total only
-#: (each level also writes the total and the rating)
-LEVELS = ("indicators", "dimensions", "total")
-
-
-def _measurements(quality: Quality, level: str) -> Iterable[tuple[str, str, str]]:
-    """(IRI fragment key, metric term, value term) of the measurements of ``quality`` at ``level``."""
-    if level not in LEVELS:
-        raise ValueError(f"unknown DQV level {level!r}; use one of {', '.join(LEVELS)}")
-    for name, key, metric in _INDICATOR_KEYS if level == "indicators" else ():
-        score = quality.indicators.get(name)
-        if score is not None:
-            yield key, metric, _integer(score.points)
-    for dimension, key, metric in _DIMENSION_KEYS if level != "total" else ():
-        yield key, metric, _integer(quality.dimensions[dimension])
-    yield "score", f"<{TOTAL_METRIC}>", _integer(quality.total)
-    yield "rating", f"<{RATING_METRIC}>", literal(quality.band)
-
-
-def dqv_triples(quality: Quality, dataset_iri: str, measurement_iri_base: str | None = None,
-                level: str = "indicators") -> list[Triple]:
-    """W3C DQV measurements of ``quality`` computed on the dataset, named ``<{base}#quality-{key}>``
-    (``base`` defaults to the dataset IRI; the project uses no blank nodes). Records in the store carry
-    ``level="total"``: the score and the rating, 8 triples (the dimensions add 20, the indicators ~90; both
-    are measured again from the record itself in ~60 µs, as the dataset page does)."""
-    dataset = _angle(dataset_iri)
-    base = iri_value(_angle(measurement_iri_base or dataset_iri)).split("#", 1)[0]
-    out: list[Triple] = []
-    for key, metric, value in _measurements(quality, level):
-        node = f"<{base}#quality-{key}>"
-        out += [Triple(node, A, _MEASUREMENT), Triple(node, _COMPUTED_ON, dataset),
-                Triple(node, _IS_MEASUREMENT_OF, metric), Triple(node, _VALUE, value)]
-    return out
-
-
-def quality_from_triples(triples: Iterable[Sequence[str]], dataset_iri: str) -> Quality | None:
-    """The Quality a stored record's DQV says (dimension points and band recomputed from its indicators, or
-    the total as stored when only it is, with the dimensions as stored or, absent, measured from the record
-    itself), or None when the record holds no MQA measurement."""
-    dataset = _angle(dataset_iri)
-    triples = list(triples)
-    measured = {s for s, p, o in triples if p == _COMPUTED_ON and o == dataset}
-    metric_of = {s: o for s, p, o in triples if s in measured and p == _IS_MEASUREMENT_OF}
-    value_of = {s: o for s, p, o in triples if s in measured and p == _VALUE}
-    points: dict[str, int | None] = {}
-    for node, metric in metric_of.items():
-        ind = _BY_METRIC.get(metric)
-        text = literal_parts(value_of[node])[0] if node in value_of else ""
-        if ind is not None and text.lstrip("-").isdigit():  # a boolean measurement (SHACL conformance) is not points
-            points[ind.name] = min(max(int(text), 0), ind.points)
-    if points:
-        return _assemble(points)
-    # the compact form (dqv_triples(detail=False)): the dimensions and the total as stored
-    stored = {metric: int(literal_parts(value_of[node])[0]) for node, metric in metric_of.items()
-              if node in value_of and literal_parts(value_of[node])[0].lstrip("-").isdigit()}
-    total = stored.get(f"<{TOTAL_METRIC}>")
-    if total is None:
-        return None
-    if all(f"<{DIMENSION_METRICS[d]}>" in stored for d in DIMENSIONS):
-        dimensions = {d: stored[f"<{DIMENSION_METRICS[d]}>"] for d in DIMENSIONS}
-    else:
-        dimensions = measure(triples, dataset[1:-1]).dimensions
-    return Quality(dimensions, {ind.name: None for ind in INDICATORS}, total, band_of(total))
-
-
-def vocabulary_triples() -> list[Triple]:
-    """The dimensions and metrics the measurements refer to, with labels: load once, not per record."""
-    out: list[Triple] = []
-    label = f"<{SKOS}prefLabel>"
-    in_dimension = f"<{DQV}inDimension>"
-    for dimension, (en, zh) in DIMENSION_LABELS.items():
-        node, metric = f"<{DIMENSION_IRIS[dimension]}>", f"<{DIMENSION_METRICS[dimension]}>"
-        out += [Triple(node, A, f"<{DQV}Dimension>"), Triple(node, label, literal(en, "en")),
-                Triple(node, label, literal(zh, "zh")), Triple(metric, A, f"<{DQV}Metric>"),
-                Triple(metric, in_dimension, node), Triple(metric, label, literal(f"{en} points", "en")),
-                Triple(metric, f"<{DQV}expectedDataType>", f"<{XSD}integer>")]
-    for ind in INDICATORS:
-        out += [Triple(f"<{ind.metric}>", A, f"<{DQV}Metric>"),
-                Triple(f"<{ind.metric}>", in_dimension, f"<{DIMENSION_IRIS[ind.dimension]}>")]
-    for metric, text in ((TOTAL_METRIC, "MQA score"), (RATING_METRIC, "MQA rating")):
-        out += [Triple(f"<{metric}>", A, f"<{DQV}Metric>"), Triple(f"<{metric}>", label, literal(text, "en"))]
-    return out
-
-
 __all__ = ["Quality", "Score", "Indicator", "INDICATORS", "INDICATOR", "DIMENSIONS", "MAX_POINTS", "BANDS",
-           "BAND_LABELS", "RATING_CONCEPTS", "measure", "dqv_triples", "quality_from_triples", "vocabulary_triples",
-           "link_urls", "band_of", "format_lists", "LEVELS"]
+           "BAND_LABELS", "RATING_CONCEPTS", "measure", "link_urls", "band_of", "format_lists"]

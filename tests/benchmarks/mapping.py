@@ -54,7 +54,7 @@ STAGES = {
     "mapping (Mapping.apply)": ("engine.py(apply)",),
     "privacy redaction": ("privacy.py(redact_record)",),
     "catalog record": ("record.py(catalog_record_triples)",),
-    "quality (measure, dqv_triples)": ("quality.py(measure)", "quality.py(dqv_triples)"),
+    "quality (measure, dqv_triples)": ("quality.py(measure)", "dqv.py(dqv_triples)"),
     "search document": ("docs.py(doc_from_triples)",),
     "duplicate match keys": ("duplicates.py(match_keys)",),
     "N-Triples text": ("rdf.py(to_ntriples)",),
