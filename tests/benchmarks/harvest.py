@@ -82,6 +82,8 @@ class RssSampler:
 
     def __init__(self, excluded: set[int], period: float = 1.0) -> None:
         self.peak_children_mb = self.peak_total_mb = 0.0
+        #: (time.perf_counter(), this process's RSS in MB) of every sample: is the harvest's memory flat?
+        self.series: list[tuple[float, float]] = []
         self._excluded, self._period = excluded, period
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
@@ -97,8 +99,16 @@ class RssSampler:
                         children += child.memory_info().rss
                     except psutil.Error:
                         pass
+            own = me.memory_info().rss
+            self.series.append((time.perf_counter(), own / 1e6))
             self.peak_children_mb = max(self.peak_children_mb, children / 1e6)
-            self.peak_total_mb = max(self.peak_total_mb, (children + me.memory_info().rss) / 1e6)
+            self.peak_total_mb = max(self.peak_total_mb, (children + own) / 1e6)
+
+    def quarters(self, began: float, ended: float) -> list[float]:
+        """The harvest process's peak RSS (MB) in each quarter of the time from ``began`` to ``ended``."""
+        step = (ended - began) / 4
+        return [max((mb for t, mb in self.series if began + n * step <= t < began + (n + 1) * step), default=0.0)
+                for n in range(4)]
 
     def stop(self) -> None:
         self._done.set()
@@ -175,6 +185,9 @@ def one_run(datasets: int, seed: int, store: str, portals: int = 1, phases: tupl
                     if job.status != JobStatus.SUCCEEDED:
                         raise SystemExit(f"{name}: job {job.status.value}: {job.message}")
                 elapsed = time.perf_counter() - started
+                if name == "first":
+                    for n, mb in enumerate(sampler.quarters(started, started + elapsed), start=1):
+                        out[f"first_rss_q{n}_mb"] = mb
                 out[f"{name}_datasets_per_s"] = datasets / elapsed
                 out[f"{name}_seconds"] = elapsed
                 store_seconds, records = clock.lap()
@@ -252,6 +265,9 @@ def print_summary(result: dict[str, Any]) -> None:
               f"; load {medians[key + '_load_1min']:.1f})")
     print(f"  store {medians['store_mb']:.0f} MB, index {medians['index_mb']:.0f} MB, peak RSS: harvest process "
           f"{medians['harvest_rss_mb']:.0f} MB, mapping workers {medians['map_workers_rss_mb']:.0f} MB")
+    if "first_rss_q1_mb" in medians:
+        print("  harvest process peak RSS per quarter of the first harvest: " +
+              " → ".join(f"{medians[f'first_rss_q{n}_mb']:.0f}" for n in range(1, 5)) + " MB")
 
 
 def main() -> None:

@@ -181,6 +181,9 @@ def table(results: dict[str, Any]) -> str:
                            ("store_mb", "store on disk (MB)"), ("index_mb", "index on disk (MB)")):
             lines.append(f"| {label} | " + " | ".join(f"{r['median'][key]:,.0f}"
                                                       for _, r in _by_size(results["harvest"])) + " |")
+        lines.append("| harvest process peak RSS per quarter of the first harvest (MB) | " + " | ".join(
+            " → ".join(f"{r['median'][f'first_rss_q{n}_mb']:,.0f}" for n in range(1, 5))
+            if "first_rss_q1_mb" in r["median"] else "–" for _, r in _by_size(results["harvest"])) + " |")
         lines.append("| load average (1 min) during the runs | " + " | ".join(
             f"{min(x['first_load_1min'] for x in r['all']):.1f}–{max(x['first_load_1min'] for x in r['all']):.1f}"
             for _, r in _by_size(results["harvest"])) + " |")
