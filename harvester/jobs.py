@@ -285,7 +285,7 @@ class JobRunner:
             self.ctx.store.drop_graphs([w.write.graph for w in hidden_before])
             self.ctx.index.delete([f"{self.source.id}/{w.pending.key}" for w in hidden_before])
         if docs or hidden_before:
-            self.ctx.index.upsert(docs)
+            self.ctx.index.upsert(duplicates.mark(self.ctx.trust, docs))  # a rewritten record keeps its marks
             self.ctx.index.commit()
         self._register(written, withheld)
         written = written + withheld

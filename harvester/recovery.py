@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from harvester.context import Context
 from harvester.index.docs import doc_from_triples
+from harvester.trust import duplicates
 
 log = logging.getLogger(__name__)
 _RECORD_GRAPHS = ("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?r a <http://www.w3.org/ns/dcat#CatalogRecord> } }")
@@ -76,7 +77,7 @@ def _reconcile(ctx: Context, interrupted: int) -> Recovery:
         if doc is not None:
             docs.append(doc)
     if docs or stale:
-        ctx.index.upsert(docs)
+        ctx.index.upsert(duplicates.mark(ctx.trust, docs))
         ctx.index.delete(stale)
         ctx.index.commit()
     forgotten = _forget_unstored(ctx, in_store)

@@ -8,6 +8,7 @@ from harvester.context import Context
 from harvester.index import SearchIndex
 from harvester.index.docs import doc_from_triples
 from harvester.index.errors import IndexFormatError
+from harvester.trust import duplicates
 
 BATCH = 2000
 
@@ -29,12 +30,12 @@ def reindex(ctx: Context, progress: Callable[[int], None] | None = None) -> int:
         if doc is not None:
             docs.append(doc)
         if len(docs) >= BATCH:
-            ctx.index.upsert(docs)
+            ctx.index.upsert(duplicates.mark(ctx.trust, docs))
             count += len(docs)
             docs = []
             if progress:
                 progress(count)
-    ctx.index.upsert(docs)
+    ctx.index.upsert(duplicates.mark(ctx.trust, docs))
     count += len(docs)
     ctx.index.commit()
     return count

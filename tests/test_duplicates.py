@@ -19,6 +19,7 @@ from harvester.jobs import run_job
 from harvester.model import DatasetDoc, JobStatus, Source
 from harvester.trust import duplicates
 from harvester.trust.departments import department, shown_name
+from harvester.reindex import reindex
 from harvester.trust.duplicates import clusters, match_keys, normal_title, normal_url
 from tests.conftest import make_settings
 from web import create_app
@@ -121,3 +122,30 @@ def test_relinking_that_fails_fails_no_job_and_the_next_job_relinks(
     second.remove([1])
     assert run_job(ctx, sources[1]).status == JobStatus.SUCCEEDED
     assert ctx.trust.cluster_count() == SECOND - 2  # both removed copies unlinked now
+
+
+def test_a_rebuilt_index_keeps_the_duplicate_marks(two_portals) -> None:
+    ctx, _, _ = two_portals
+    assert reindex(ctx) == MAIN + SECOND
+    folded = ctx.index.search(SearchQuery(collapse=True, per_page=100))
+    assert folded.total == MAIN and sum(1 for h in folded.hits if h.doc.also_on) == SECOND
+
+
+def test_relinking_reads_again_only_the_records_whose_cluster_changed(
+        two_portals, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx, second, sources = two_portals
+    read: list[str] = []
+    get = type(ctx.index).get
+    monkeypatch.setattr(type(ctx.index), "get", lambda self, doc_id: read.append(doc_id) or get(self, doc_id))
+    members = ctx.trust.cluster_members()
+    second.set_open_type([3], "无条件开放")  # a copy rewritten, still a copy: no cluster changes
+    assert run_job(ctx, sources[1]).counts.updated == 1
+    assert read == [] and ctx.trust.cluster_members() == members
+    rewritten = [h.doc for h in ctx.index.search(SearchQuery(filters={"source": ["jinan-tjj"]}, per_page=100)).hits]
+    assert len(rewritten) == SECOND and all(d.duplicate_of.startswith("jinan/") for d in rewritten)  # marks kept
+    remote_id = second.package(0)["id"]
+    gone = "jinan-tjj/" + ctx.state.records_by_remote_id("jinan-tjj", [remote_id])[remote_id].key
+    read.clear()
+    second.remove([0])
+    assert run_job(ctx, sources[1]).counts.deleted == 1
+    assert len(members[gone]) == 2 and sorted(read) == sorted(members[gone])  # the copy and its primary only

@@ -5,11 +5,13 @@ globally unique), its landing page and download URLs (normalised), and its depar
 the department by its curated name, harvester.trust.departments). Records of *different* sources sharing a
 key are one cluster (union-find over the shared keys, kept in trust.db).
 
-``refresh`` recomputes the clusters after a harvest and:
+``refresh`` recomputes the clusters after a harvest that changed anything and:
 - links each cluster in the store, in graph ``{base}/graph/_duplicates``: ``owl:sameAs`` from the cluster's
   primary dataset to each other member (each source's record stays in its own graph, untouched);
 - marks the search documents: the primary shows "also published on …", the others are folded into it in the
-  merged search (``SearchQuery.collapse``), still reachable by their own pages and the APIs.
+  merged search (``SearchQuery.collapse``), still reachable by their own pages and the APIs. Only the
+  documents of records whose cluster changed are read back and marked again; a document written by a harvest,
+  a reindex or a recovery gets its cluster's marks as it is indexed (``mark``).
 The primary is the member from the source listed first (by source id), so the choice is stable.
 """
 
@@ -95,7 +97,8 @@ def record_order(record_id: str) -> tuple[str, str]:
 
 
 def refresh(ctx: Any) -> int:
-    """Recompute the clusters, relink them in the store and re-mark the search documents; how many clusters.
+    """Recompute the clusters, relink them in the store and re-mark the search documents of the records whose
+    cluster changed; how many clusters. (Records written meanwhile were marked as they were indexed: ``mark``.)
     (``ctx``: a harvester.context.Context, which imports this module.)"""
     trust, index, store, iris = ctx.trust, ctx.index, ctx.store, ctx.iris
     groups = clusters(trust.duplicate_pairs())
@@ -105,9 +108,9 @@ def refresh(ctx: Any) -> int:
     triples = [Triple(f"<{iris.dataset(*group[0].split('/', 1))}>", _SAME_AS,
                       f"<{iris.dataset(*member.split('/', 1))}>") for group in groups for member in group[1:]]
     store.replace_graphs([GraphWrite.of(iris.base + "/graph/_duplicates", triples)])
-    # every member, not only those whose cluster changed: a record rewritten by a job lost its marks
+    changed = sorted(m for m in set(before) | set(after) if before.get(m) != after.get(m))
     docs = []
-    for doc in filter(None, (index.get(m) for m in sorted(set(before) | set(after)))):
+    for doc in filter(None, (index.get(m) for m in changed)):
         marked = _marked(doc, after.get(doc.id, []))
         if (marked.duplicate_of, marked.also_on) != (doc.duplicate_of, doc.also_on):
             docs.append(marked)
@@ -115,6 +118,13 @@ def refresh(ctx: Any) -> int:
         index.upsert(docs)
         index.commit()
     return len(groups)
+
+
+def mark(trust: Any, docs: list[DatasetDoc]) -> list[DatasetDoc]:
+    """``docs`` (new search documents of records just written or read back) with the marks of the clusters
+    their records are in, as last computed (a harvester.trust.register.TrustRegister's)."""
+    groups = trust.clusters_of([doc.id for doc in docs])
+    return [_marked(doc, groups[doc.id]) if doc.id in groups else doc for doc in docs]
 
 
 def _marked(doc: DatasetDoc, group: list[str]) -> DatasetDoc:

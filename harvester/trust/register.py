@@ -12,9 +12,10 @@ store, so a crash leaves it behind the store (the record is rewritten next harve
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from harvester.sqlite import SqliteDb
 
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS match_keys (
 CREATE INDEX IF NOT EXISTS match_keys_by_value ON match_keys (kind, value);
 CREATE INDEX IF NOT EXISTS match_keys_by_record ON match_keys (source_id, key);
 CREATE TABLE IF NOT EXISTS clusters (member TEXT PRIMARY KEY, cluster TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS clusters_by_cluster ON clusters (cluster);
 CREATE TABLE IF NOT EXISTS assessments (
     source_id TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL, conforms INTEGER NOT NULL,
     violations TEXT NOT NULL, score INTEGER NOT NULL, band TEXT NOT NULL, assessed TEXT NOT NULL,
@@ -192,12 +194,18 @@ class TrustRegister(SqliteDb):
 
     def cluster_members(self) -> dict[str, list[str]]:
         """Record id → its cluster's members (primary first), for every clustered record."""
-        groups: dict[str, list[str]] = {}
-        for r in self._rows("SELECT member, cluster FROM clusters"):
-            groups.setdefault(r["cluster"], []).append(r["member"])
-        for primary, group in groups.items():
-            group.sort(key=lambda m: (m != primary, m.partition("/")[0], m.partition("/")[2]))
-        return {m: g for g in groups.values() for m in g}
+        return _groups(self._rows("SELECT member, cluster FROM clusters"))
+
+    def clusters_of(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Record id → its cluster's members (primary first), for those of ``ids`` that are in a cluster."""
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            rows = self._rows("SELECT member, cluster FROM clusters WHERE cluster IN "
+                              f"(SELECT cluster FROM clusters WHERE member IN ({','.join('?' * len(chunk))}))", chunk)
+            wanted = set(chunk)
+            found.update({m: g for m, g in _groups(rows).items() if m in wanted})
+        return found
 
     def cluster_count(self) -> int:
         return int(self._rows("SELECT count(DISTINCT cluster) AS n FROM clusters")[0]["n"])
@@ -245,3 +253,12 @@ class TrustRegister(SqliteDb):
         with self._tx() as db:
             for table in ("withheld", "privacy_flags", "match_keys", "assessments", "quality_history"):
                 db.execute(f"DELETE FROM {table} WHERE source_id=?", [source_id])
+
+
+def _groups(rows: Iterable[Any]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for r in rows:
+        groups.setdefault(r["cluster"], []).append(r["member"])
+    for primary, group in groups.items():
+        group.sort(key=lambda m: (m != primary, m.partition("/")[0], m.partition("/")[2]))
+    return {m: g for g in groups.values() for m in g}
