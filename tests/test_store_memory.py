@@ -1,5 +1,6 @@
-"""The embedded store keeps at most ``store.open_files`` table files open (each holds its index in memory), and
-the process keeps its own file-descriptor limit. Run in a child process: the count is of its descriptors."""
+"""The embedded store's memory: at most ``store.open_files`` table files open (each holds its index in memory), and
+the process keeps its own file-descriptor limit (run in a child process: the count is of its descriptors);
+memtables flushed after large transactional writes."""
 
 from __future__ import annotations
 
@@ -53,3 +54,19 @@ def test_the_store_keeps_at_most_open_files_tables_open_and_the_process_its_limi
     assert free["open"] == free["tables"] > 48  # without a bound every table file stays open
     assert capped["tables"] > 48 and capped["open"] <= 48
     assert capped["soft_after"] == capped["soft_before"]
+
+
+def test_a_large_graph_replaced_flushes_the_memtables_at_once(tmp_path: Path) -> None:
+    from harvester.store import GraphWrite
+    from harvester.store.oxigraph import FLUSH_TRIPLES, OxigraphStore
+
+    store = OxigraphStore(str(tmp_path / "store"))
+    links = GraphWrite("https://x.test/graph/_duplicates", "".join(
+        f"<https://x.test/a/{n}> <http://www.w3.org/2002/07/owl#sameAs> <https://x.test/b/{n}> .\n"
+        for n in range(FLUSH_TRIPLES + 1)))
+    small = GraphWrite("https://x.test/graph/r", "<https://x.test/r> <https://x.test/p> \"v\" .\n")
+    store.replace_graphs([small])
+    assert (store._unflushed, store._unflushed_triples) == (1, 1)  # one small record: not worth a flush
+    store.replace_graphs([links])  # one graph, but as many triples as 300 records
+    assert (store._unflushed, store._unflushed_triples) == (0, 0)
+    assert len(store.graph_triples("https://x.test/graph/_duplicates")) == FLUSH_TRIPLES + 1
