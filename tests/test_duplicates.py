@@ -4,6 +4,7 @@ on", and one name per department across portals."""
 from __future__ import annotations
 
 import logging
+import random
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from harvester.trust import duplicates
 from harvester.trust.departments import department, shown_name
 from harvester.reindex import reindex
 from harvester.trust.duplicates import clusters, match_keys, normal_title, normal_url
+from harvester.trust.register import MAX_SHARED, TrustRegister
 from tests.conftest import make_settings
 from web import create_app
 
@@ -149,3 +151,46 @@ def test_relinking_reads_again_only_the_records_whose_cluster_changed(
     second.remove([0])
     assert run_job(ctx, sources[1]).counts.deleted == 1
     assert len(members[gone]) == 2 and sorted(read) == sorted(members[gone])  # the copy and its primary only
+
+
+def _pairs_from_scratch(register: TrustRegister) -> list[tuple[str, str]]:
+    """Every pair, computed over all the match keys (what ``shared_keys`` saves each relinking)."""
+    rows = register._rows(
+        "WITH shared AS (SELECT kind, value FROM match_keys GROUP BY kind, value "
+        "HAVING count(DISTINCT source_id) > 1 AND count(*) = count(DISTINCT source_id) AND count(*) <= ?) "
+        "SELECT DISTINCT a.source_id || '/' || a.key AS a, b.source_id || '/' || b.key AS b FROM shared "
+        "JOIN match_keys a ON a.kind=shared.kind AND a.value=shared.value "
+        "JOIN match_keys b ON b.kind=shared.kind AND b.value=shared.value WHERE a.source_id < b.source_id",
+        [MAX_SHARED])
+    return sorted((r["a"], r["b"]) for r in rows)
+
+
+def test_shared_keys_follow_every_change_of_the_match_keys(tmp_path: Path) -> None:
+    rng = random.Random(11)
+    register = TrustRegister(tmp_path / "trust.db")
+    sources, values = ["a", "b", "c"], [f"v{n}" for n in range(12)]
+    for step in range(300):
+        source = rng.choice(sources)
+        keys = [f"k{rng.randrange(15)}" for _ in range(rng.randint(1, 4))]
+        action = rng.random()
+        if action < 0.75:
+            register.replace_match_keys(source, {k: [(rng.choice(["title", "url"]), rng.choice(values))
+                                                     for _ in range(rng.randint(0, 2))] for k in keys})
+        elif action < 0.95:
+            register.forget_records(source, keys)
+        else:
+            register.forget_source(source)
+        assert sorted(register.duplicate_pairs()) == _pairs_from_scratch(register), step
+    assert register.duplicate_pairs()  # the walk ends with links to find
+    register.close()
+
+
+def test_a_register_from_before_shared_keys_builds_them_once(tmp_path: Path) -> None:
+    register = TrustRegister(tmp_path / "trust.db")
+    register.replace_match_keys("a", {"1": [("title", "x")], "2": [("url", "y")]})
+    register.replace_match_keys("b", {"9": [("title", "x")]})
+    register._db.execute("DROP TABLE shared_keys")  # as a register written by an earlier version
+    register.close()
+    reopened = TrustRegister(tmp_path / "trust.db")
+    assert reopened.duplicate_pairs() == [("a/1", "b/9")] == _pairs_from_scratch(reopened)
+    reopened.close()

@@ -99,8 +99,29 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+#: when a (kind, value) match key links records: held by several sources, once each, by few records
+_SHARED_WHEN = ("HAVING count(DISTINCT source_id) > 1 AND count(*) = count(DISTINCT source_id) "
+                f"AND count(*) <= {MAX_SHARED}")
+
+
 class TrustRegister(SqliteDb):
     SCHEMA = SCHEMA
+
+    def _migrate(self) -> None:
+        """Registers from before ``shared_keys`` get it, built once from their match keys."""
+        super()._migrate()
+        db = self._db  # opening: no other thread has this connection yet
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='shared_keys'").fetchone():
+                db.execute("CREATE TABLE shared_keys (kind TEXT NOT NULL, value TEXT NOT NULL, "
+                           "PRIMARY KEY (kind, value))")
+                db.execute(f"INSERT INTO shared_keys SELECT kind, value FROM match_keys GROUP BY kind, value "
+                           f"{_SHARED_WHEN}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     # --- withheld records ----------------------------------------------------------------------
     def save_withheld(self, source_id: str, records: Iterable[tuple[str, str, str, str, str]]) -> None:
@@ -171,19 +192,20 @@ class TrustRegister(SqliteDb):
         if not keys:
             return
         with self._tx() as db:
+            _affected_by(db, "source_id=? AND key=?", [(source_id, k) for k in keys])
             db.executemany("DELETE FROM match_keys WHERE source_id=? AND key=?", [(source_id, k) for k in keys])
             db.executemany("INSERT INTO match_keys (source_id, key, kind, value) VALUES (?,?,?,?)",
                            [(source_id, key, kind, value) for key, ks in keys.items() for kind, value in ks])
+            db.executemany("INSERT INTO temp.affected_keys VALUES (?,?)", [k for ks in keys.values() for k in ks])
+            _reshare(db)
 
     def duplicate_pairs(self) -> list[tuple[str, str]]:
-        """Record ids (``source/key``) of different sources that share a key."""
+        """Record ids (``source/key``) of different sources that share a key (``shared_keys``, kept up to date
+        as match keys change: reading the pairs costs what is shared, not what is registered)."""
         rows = self._rows(
-            "WITH shared AS (SELECT kind, value FROM match_keys GROUP BY kind, value "
-            "HAVING count(DISTINCT source_id) > 1 AND count(*) = count(DISTINCT source_id) AND count(*) <= ?) "
-            "SELECT DISTINCT a.source_id || '/' || a.key AS a, b.source_id || '/' || b.key AS b FROM shared "
-            "JOIN match_keys a ON a.kind=shared.kind AND a.value=shared.value "
-            "JOIN match_keys b ON b.kind=shared.kind AND b.value=shared.value WHERE a.source_id < b.source_id",
-            [MAX_SHARED])
+            "SELECT DISTINCT a.source_id || '/' || a.key AS a, b.source_id || '/' || b.key AS b FROM shared_keys s "
+            "JOIN match_keys a ON a.kind=s.kind AND a.value=s.value "
+            "JOIN match_keys b ON b.kind=s.kind AND b.value=s.value WHERE a.source_id < b.source_id")
         return [(r["a"], r["b"]) for r in rows]
 
     def save_clusters(self, groups: list[list[str]]) -> None:
@@ -246,13 +268,38 @@ class TrustRegister(SqliteDb):
         """Everything kept of these records (they are deleted)."""
         keys = list(keys)
         with self._tx() as db:
+            _affected_by(db, "source_id=? AND key=?", [(source_id, k) for k in keys])
             for table in ("withheld", "privacy_flags", "match_keys", "assessments"):
                 db.executemany(f"DELETE FROM {table} WHERE source_id=? AND key=?", [(source_id, k) for k in keys])
+            _reshare(db)
 
     def forget_source(self, source_id: str) -> None:
         with self._tx() as db:
+            _affected_by(db, "source_id=?", [(source_id,)])
             for table in ("withheld", "privacy_flags", "match_keys", "assessments", "quality_history"):
                 db.execute(f"DELETE FROM {table} WHERE source_id=?", [source_id])
+            _reshare(db)
+
+
+def _affected_by(db: Any, where: str, args: list[tuple[str, ...]]) -> None:
+    """Start the list of match keys a change touches with those of the records ``where`` selects."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS affected_keys (kind TEXT NOT NULL, value TEXT NOT NULL)")
+    db.execute("DELETE FROM temp.affected_keys")
+    db.executemany(f"INSERT INTO temp.affected_keys SELECT kind, value FROM match_keys WHERE {where}", args)
+
+
+def _reshare(db: Any) -> None:
+    """Whether each touched key is shared, as the match keys now say. Driven by the touched keys (CROSS JOIN
+    keeps SQLite from scanning the register for them), each read up to MAX_SHARED + 1 of its records (a title
+    a thousand records share is not a link, and need not be counted further): a batch costs its own keys,
+    whatever the register's size."""
+    touched = "(SELECT DISTINCT kind, value FROM temp.affected_keys) t"
+    db.execute(f"DELETE FROM shared_keys WHERE rowid IN (SELECT s.rowid FROM {touched} "
+               "CROSS JOIN shared_keys s ON s.kind=t.kind AND s.value=t.value)")
+    db.execute(f"INSERT INTO shared_keys SELECT kind, value FROM {touched} WHERE (SELECT "
+               f"count(*) = count(DISTINCT source_id) AND count(DISTINCT source_id) > 1 AND count(*) <= {MAX_SHARED} "
+               "FROM (SELECT source_id FROM match_keys m WHERE m.kind=t.kind AND m.value=t.value "
+               f"LIMIT {MAX_SHARED + 1}))")
 
 
 def _groups(rows: Iterable[Any]) -> dict[str, list[str]]:
