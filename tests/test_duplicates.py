@@ -139,10 +139,15 @@ def test_relinking_reads_again_only_the_records_whose_cluster_changed(
     read: list[str] = []
     get = type(ctx.index).get
     monkeypatch.setattr(type(ctx.index), "get", lambda self, doc_id: read.append(doc_id) or get(self, doc_id))
+    written: list[str] = []
+    replace = ctx.store.replace_graphs
+    monkeypatch.setattr(ctx.store, "replace_graphs",
+                        lambda writes: written.extend(w.graph for w in writes) or replace(writes))
     members = ctx.trust.cluster_members()
     second.set_open_type([3], "无条件开放")  # a copy rewritten, still a copy: no cluster changes
     assert run_job(ctx, sources[1]).counts.updated == 1
     assert read == [] and ctx.trust.cluster_members() == members
+    assert written and not any(g.endswith("/_duplicates") for g in written)  # the links were not rewritten
     rewritten = [h.doc for h in ctx.index.search(SearchQuery(filters={"source": ["jinan-tjj"]}, per_page=100)).hits]
     assert len(rewritten) == SECOND and all(d.duplicate_of.startswith("jinan/") for d in rewritten)  # marks kept
     remote_id = second.package(0)["id"]
@@ -151,6 +156,7 @@ def test_relinking_reads_again_only_the_records_whose_cluster_changed(
     second.remove([0])
     assert run_job(ctx, sources[1]).counts.deleted == 1
     assert len(members[gone]) == 2 and sorted(read) == sorted(members[gone])  # the copy and its primary only
+    assert any(g.endswith("/_duplicates") for g in written)
 
 
 def _pairs_from_scratch(register: TrustRegister) -> list[tuple[str, str]]:

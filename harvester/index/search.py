@@ -22,7 +22,7 @@ import tantivy
 from tantivy import Order, Query
 
 from harvester.index import directory, highlight, queries, schema
-from harvester.index.analysis import MAX_QUERY_CHARS, analyze_query, highlight_pattern
+from harvester.index.analysis import MAX_QUERY_CHARS, QueryTerm, analyze_query, highlight_pattern
 from harvester.index.cache import BrowseCache, FacetCounts, FacetKey, Page, PageKey
 from harvester.index.errors import IndexLockedError, SearchIndexError
 from harvester.index.schema import FACETS
@@ -40,6 +40,9 @@ WRITER_HEAP_BYTES = 128_000_000
 #: multi-valued facets with many values, counted each in a thread of its own (at 1M documents a broad word's
 #: keyword counts take ~60 ms, its format counts ~25 ms, the six other facets together ~15 ms)
 SEPARATE_FACETS = frozenset({"keyword", "format"})
+#: queries that cost more to evaluate than to count (phrases, several words, a single character's regex) count
+#: every facet in one aggregation, evaluating the query once (False: split them like any other query)
+ONE_PASS_FOR_COSTLY_QUERIES = True
 #: browse-all pages computed again after a commit when following commits (the most recently asked)
 WARM_PAGES = 8
 
@@ -216,7 +219,8 @@ class SearchIndex:
         else:
             if query.collapse:
                 filters[schema.PRIMARY_FIELD] = self._primary_only
-            facet_counts = self._start_facet_counts(searcher, generation, text, filters, query)
+            one_pass = ONE_PASS_FOR_COSTLY_QUERIES and _costly(terms)
+            facet_counts = self._start_facet_counts(searcher, generation, text, filters, query, one_pass)
             if browsing:
                 total, found = self._browse_page(searcher, generation,
                                                  (query.sort, query.page, query.per_page, query.collapse))
@@ -293,6 +297,7 @@ class SearchIndex:
         text: Query | None,
         filters: dict[str, Query],
         query: SearchQuery,
+        one_pass: bool = False,
     ) -> Callable[[], FacetCounts]:
         """Starts the counts under the full query for unfiltered facets, and for each filtered facet under
         the query without that facet's own filter (multi-select); returns the function that waits for them.
@@ -302,14 +307,14 @@ class SearchIndex:
         if text is None and set(filters) == browse_only:
             return lambda: _cut(self._browse_facets(searcher, generation, collapse), limit)
         unfiltered = [f for f in FACETS if f not in filters]
-        pending = self._count(searcher, queries.combine(text, filters), unfiltered, limit)
+        pending = self._count(searcher, queries.combine(text, filters), unfiltered, limit, one_pass)
         from_browse = []
         for facet in (f for f in filters if f in FACETS):
             others = {f: q for f, q in filters.items() if f != facet}
             if text is None and set(others) == browse_only:
                 from_browse.append(facet)
             else:
-                pending += self._count(searcher, queries.combine(text, others), [facet], limit)
+                pending += self._count(searcher, queries.combine(text, others), [facet], limit, one_pass)
 
         def gather() -> FacetCounts:
             counts = _merged(pending)
@@ -320,10 +325,13 @@ class SearchIndex:
         return gather
 
     def _count(self, searcher: tantivy.Searcher, query: Query, facets: list[str],
-               limit: int) -> list[Future[FacetCounts]]:
+               limit: int, one_pass: bool = False) -> list[Future[FacetCounts]]:
         """Aggregations of ``facets`` under ``query`` started on the pool: each multi-valued facet in a task
-        of its own (they cost the most), the others together."""
-        groups = [[f] for f in facets if f in SEPARATE_FACETS] + [[f for f in facets if f not in SEPARATE_FACETS]]
+        of its own (they cost the most), the others together; all in one task when ``one_pass``."""
+        if one_pass:
+            groups = [facets]
+        else:
+            groups = [[f] for f in facets if f in SEPARATE_FACETS] + [[f for f in facets if f not in SEPARATE_FACETS]]
         return [self._pool.submit(_aggregate, searcher, query, group, limit) for group in groups if group]
 
     def _browse_facets(self, searcher: tantivy.Searcher, generation: int, collapse: bool) -> FacetCounts:
@@ -445,6 +453,11 @@ def _merged(pending: list[Future[FacetCounts]]) -> FacetCounts:
     for future in pending:
         counts.update(future.result())
     return counts
+
+
+def _costly(terms: list[QueryTerm]) -> bool:
+    """Whether evaluating the query costs more than counting its hits: several words, a phrase, a character."""
+    return len(terms) > 1 or any(len(term.tokens) > 1 or term.single_char for term in terms)
 
 
 def _cut(counts: FacetCounts, limit: int) -> FacetCounts:

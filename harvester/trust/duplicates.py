@@ -104,10 +104,13 @@ def refresh(ctx: Any) -> int:
     groups = clusters(trust.duplicate_pairs())
     before = trust.cluster_members()
     after = {member: group for group in groups for member in group}
+    links = iris.base + "/graph/_duplicates"
+    if after == before and (not groups or store.has_graph(links)):
+        return len(groups)  # nothing to relink or to mark again
     trust.save_clusters(groups)
     triples = [Triple(f"<{iris.dataset(*group[0].split('/', 1))}>", _SAME_AS,
                       f"<{iris.dataset(*member.split('/', 1))}>") for group in groups for member in group[1:]]
-    store.replace_graphs([GraphWrite.of(iris.base + "/graph/_duplicates", triples)])
+    store.replace_graphs([GraphWrite.of(links, triples)])
     changed = sorted(m for m in set(before) | set(after) if before.get(m) != after.get(m))
     docs = []
     for doc in filter(None, (index.get(m) for m in changed)):
