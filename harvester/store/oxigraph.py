@@ -191,10 +191,10 @@ def _open_store(path: Path, open_files: int) -> ox.Store:
     try:
         return ox.Store(str(path))
     except OSError:  # this process already holds more descriptors than that: open as it would anyway
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-        return ox.Store(str(path))
+        pass
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return ox.Store(str(path))
 
 
 def _replace_update(writes: Sequence[GraphWrite]) -> str:
