@@ -55,7 +55,8 @@ SETTINGS: tuple[Setting, ...] = (
             "unavailable (502/503/504); every write is an idempotent replace.", int),
     Setting("store.write_concurrency", 4, "Write requests sent to a server store at the same time, where the "
             "server takes one write per record (a Virtuoso without the harvester loader: one Graph Store PUT per "
-            "record). Loader and SPARQL Update writes go one request at a time, each carrying many records.", int),
+            "record); at most 2 of them to Virtuoso's loader, whose requests carry ~100 records each. SPARQL Update "
+            "writes go one request at a time, each carrying many records.", int),
     Setting("web.base_url", "http://127.0.0.1:8080", "Public base URL; dataset IRIs are minted under it."),
     Setting("web.title", "济南市公共数据目录", "Site title (Chinese)."),
     Setting("web.title_en", "Jinan Open Data Catalog", "Site title (English)."),

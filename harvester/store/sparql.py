@@ -46,6 +46,8 @@ MAX_POST_CHARS = 32 * 1024 * 1024
 #: most records in one request to Virtuoso's loader (measured: 50-100 a request load fastest; its cost per
 #: record grows slowly past that), and at most MAX_UPDATE_CHARS of N-Triples
 LOADER_RECORDS = 100
+#: loader requests at a time (measured at 10,000 records on 2 cores: 1 a time ~470 records/s, 2 ~555, 4 ~520)
+LOADER_CONCURRENCY = 2
 _EXPORT_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG, "ttl": ox.RdfFormat.TURTLE,
                    "jsonld": ox.RdfFormat.JSON_LD}
 _BYTE_SIZE = ox.NamedNode(DCAT + "byteSize")
@@ -62,6 +64,8 @@ class SparqlStore:
         self.http = SparqlHttp(endpoints, write_concurrency)
         self._loader = VirtuosoLoader(self.http, endpoints.loader)
         self._writers = concurrent.futures.ThreadPoolExecutor(max(1, write_concurrency), "store-write")
+        self._loads = min(max(1, write_concurrency), LOADER_CONCURRENCY)
+        self._loaders = concurrent.futures.ThreadPoolExecutor(self._loads, "store-load")
 
     @classmethod
     def from_settings(cls, url: str, settings: Settings | None) -> SparqlStore:
@@ -87,8 +91,11 @@ class SparqlStore:
         if not writes:
             return
         if self.dialect.write is WriteMethod.LOADER and self._loader.installed():
-            for group in _groups(writes, MAX_UPDATE_CHARS, LOADER_RECORDS):
-                self._loader.replace(group)
+            # requests of even size, a multiple of the writers in number, so that none waits on a short last one
+            requests = -(-len(writes) // LOADER_RECORDS)
+            requests = -(-requests // self._loads) * self._loads
+            self._gather(self._loaders.submit(self._loader.replace, group)
+                         for group in _groups(writes, MAX_UPDATE_CHARS, -(-len(writes) // requests)))
             return
         if self.dialect.write in (WriteMethod.GRAPH_PUT, WriteMethod.LOADER):
             self._put_each(writes)
@@ -104,7 +111,12 @@ class SparqlStore:
             self.http.update(_replace_update(group))
 
     def _put_each(self, writes: Sequence[GraphWrite]) -> None:
-        futures = [self._writers.submit(self.http.put_graph, w.graph, w.ntriples) for w in writes]
+        self._gather(self._writers.submit(self.http.put_graph, w.graph, w.ntriples) for w in writes)
+
+    @staticmethod
+    def _gather(submitted: Iterator[concurrent.futures.Future[None]]) -> None:
+        """Wait for every request; raise the worst error among them."""
+        futures = list(submitted)
         errors = [e for e in (f.exception() for f in futures) if e is not None]
         # a failing server fails the job; data refused (and nothing worse) sends the caller record by record
         errors.sort(key=lambda e: isinstance(e, RecordDataError))
@@ -233,6 +245,7 @@ class SparqlStore:
 
     def close(self) -> None:
         self._writers.shutdown(wait=True)
+        self._loaders.shutdown(wait=True)
         self.http.close()
 
 
