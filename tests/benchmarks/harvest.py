@@ -78,10 +78,12 @@ class RemotePortal:
 
 
 class RssSampler:
-    """Peak RSS of this process's children other than ``excluded`` (the mapping workers), sampled."""
+    """Peak RSS of this process's children other than ``excluded`` (the mapping workers), sampled; a store
+    server's (``servers``) apart."""
 
     def __init__(self, excluded: set[int], period: float = 1.0) -> None:
-        self.peak_children_mb = self.peak_total_mb = 0.0
+        self.peak_children_mb = self.peak_total_mb = self.peak_server_mb = 0.0
+        self.servers: set[int] = set()
         #: (time.perf_counter(), this process's RSS in MB) of every sample: is the harvest's memory flat?
         self.series: list[tuple[float, float]] = []
         self._excluded, self._period = excluded, period
@@ -92,13 +94,17 @@ class RssSampler:
     def _sample(self) -> None:
         me = psutil.Process()
         while not self._done.wait(self._period):
-            children = 0
+            children = server = 0
             for child in me.children(recursive=True):
                 if child.pid not in self._excluded:
                     try:
-                        children += child.memory_info().rss
+                        if child.pid in self.servers:
+                            server += child.memory_info().rss
+                        else:
+                            children += child.memory_info().rss
                     except psutil.Error:
                         pass
+            self.peak_server_mb = max(self.peak_server_mb, server / 1e6)
             own = me.memory_info().rss
             self.series.append((time.perf_counter(), own / 1e6))
             self.peak_children_mb = max(self.peak_children_mb, children / 1e6)
@@ -116,8 +122,9 @@ class RssSampler:
 
 
 @contextmanager
-def store_backend(kind: str, tmp: Path) -> Iterator[dict[str, Any]]:
-    """Settings values for the backend, with its server running (if it has one) until the block ends."""
+def store_backend(kind: str, tmp: Path, sampler: RssSampler | None = None) -> Iterator[dict[str, Any]]:
+    """Settings values for the backend, with its server running (if it has one) until the block ends; the
+    server's memory sampled apart from the harvest's."""
     if kind == "embedded":
         yield {}
         return
@@ -131,6 +138,8 @@ def store_backend(kind: str, tmp: Path) -> Iterator[dict[str, Any]]:
     if server.binary is None:
         raise SystemExit(f"{kind} is not installed (see docs/stores.md)")
     server.start()
+    if sampler is not None and server.process is not None:
+        sampler.servers.add(server.process.pid)
     try:
         yield server.settings()
     finally:
@@ -169,7 +178,7 @@ def one_run(datasets: int, seed: int, store: str, portals: int = 1, phases: tupl
                for n, remote in enumerate(remotes)]
     sampler = RssSampler({remote.pid for remote in remotes if remote.pid})
     out: dict[str, float] = {}
-    with _work_dir(keep) as tmp, store_backend(store, Path(tmp)) as values:
+    with _work_dir(keep) as tmp, store_backend(store, Path(tmp), sampler) as values:
         workers = load_settings(Path(tmp) / "absent.toml", env={})["harvest.map_workers"]
         ctx = Context(make_settings(Path(tmp) / "data", harvest_map_workers=workers, **values))
         out["map_workers"] = workers
@@ -204,6 +213,8 @@ def one_run(datasets: int, seed: int, store: str, portals: int = 1, phases: tupl
                 remote.stop()
     out["harvest_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["map_workers_rss_mb"] = sampler.peak_children_mb
+    if store != "embedded":
+        out["store_server_rss_mb"] = sampler.peak_server_mb
     out["harvest_total_rss_mb"] = max(sampler.peak_total_mb, out["harvest_rss_mb"])
     return out
 
@@ -264,7 +275,8 @@ def print_summary(result: dict[str, Any]) -> None:
               (f", {store_rate:,.0f} records/s" if store_rate else "") +
               f"; load {medians[key + '_load_1min']:.1f})")
     print(f"  store {medians['store_mb']:.0f} MB, index {medians['index_mb']:.0f} MB, peak RSS: harvest process "
-          f"{medians['harvest_rss_mb']:.0f} MB, mapping workers {medians['map_workers_rss_mb']:.0f} MB")
+          f"{medians['harvest_rss_mb']:.0f} MB, mapping workers {medians['map_workers_rss_mb']:.0f} MB" +
+          (f", store server {medians['store_server_rss_mb']:.0f} MB" if "store_server_rss_mb" in medians else ""))
     if "first_rss_q1_mb" in medians:
         print("  harvest process peak RSS per quarter of the first harvest: " +
               " → ".join(f"{medians[f'first_rss_q{n}_mb']:.0f}" for n in range(1, 5)) + " MB")
