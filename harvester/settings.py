@@ -36,8 +36,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("store.url", "", "Triple store: 'oxigraph:PATH' (embedded; default: oxigraph:{data.dir}/store) or "
             "'sparql+http(s)://HOST/PATH' (the query endpoint of a SPARQL 1.1 server; see docs/stores.md)."),
     Setting("store.open_files", 500, "Table files the embedded store keeps open (0: as many as the process may "
-            "open). Each open file keeps its index in memory: on a large catalog this bounds the store's memory.",
-            int),
+            "open). Each open file keeps its index in memory, so on a store of more table files than this it bounds "
+            "the store's memory and descriptors (a 1M-record store has ~490).", int),
     Setting("store.update_url", "", "SPARQL 1.1 Update endpoint of a server store (default: the query endpoint; "
             "Oxigraph server: its /update)."),
     Setting("store.gsp_url", "", "Graph Store Protocol endpoint of a server store (default: Oxigraph server /store, "
