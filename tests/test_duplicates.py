@@ -21,8 +21,9 @@ from harvester.model import DatasetDoc, JobStatus, Source
 from harvester.trust import duplicates
 from harvester.trust.departments import department, shown_name
 from harvester.reindex import reindex
+from harvester.store import StoreError
 from harvester.trust.duplicates import clusters, match_keys, normal_title, normal_url
-from harvester.trust.register import MAX_SHARED, TrustRegister
+from harvester.trust.register import MAX_SHARED, RELINK_ALL, TrustRegister
 from tests.conftest import make_settings
 from web import create_app
 
@@ -143,11 +144,16 @@ def test_relinking_reads_again_only_the_records_whose_cluster_changed(
     replace = ctx.store.replace_graphs
     monkeypatch.setattr(ctx.store, "replace_graphs",
                         lambda writes: written.extend(w.graph for w in writes) or replace(writes))
+    patches: list[tuple[str, list[Triple], list[Triple]]] = []
+    patch = ctx.store.patch_graph
+    monkeypatch.setattr(ctx.store, "patch_graph",
+                        lambda graph, removed, added: patches.append((graph, removed, added)) or patch(
+                            graph, removed, added))
     members = ctx.trust.cluster_members()
     second.set_open_type([3], "无条件开放")  # a copy rewritten, still a copy: no cluster changes
     assert run_job(ctx, sources[1]).counts.updated == 1
     assert read == [] and ctx.trust.cluster_members() == members
-    assert written and not any(g.endswith("/_duplicates") for g in written)  # the links were not rewritten
+    assert written and not any(g.endswith("/_duplicates") for g in written) and patches == []  # links untouched
     rewritten = [h.doc for h in ctx.index.search(SearchQuery(filters={"source": ["jinan-tjj"]}, per_page=100)).hits]
     assert len(rewritten) == SECOND and all(d.duplicate_of.startswith("jinan/") for d in rewritten)  # marks kept
     remote_id = second.package(0)["id"]
@@ -156,7 +162,44 @@ def test_relinking_reads_again_only_the_records_whose_cluster_changed(
     second.remove([0])
     assert run_job(ctx, sources[1]).counts.deleted == 1
     assert len(members[gone]) == 2 and sorted(read) == sorted(members[gone])  # the copy and its primary only
-    assert any(g.endswith("/_duplicates") for g in written)
+    [(graph, removed, added)] = patches  # only the gone copy's link is taken out of the links graph
+    assert graph.endswith("/_duplicates") and added == [] and len(removed) == 1 and removed[0].o.endswith(
+        f"/{gone}>")
+    assert _stored_links(ctx) == _links_of(ctx, ctx.trust.cluster_members())
+
+
+def test_a_relinking_the_store_fails_is_applied_again_by_the_next_job(
+        two_portals, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    ctx, second, sources = two_portals
+    members = ctx.trust.cluster_members()
+    patch = ctx.store.patch_graph
+
+    def half_then_fail(graph: str, removed: list[Triple], added: list[Triple]) -> None:
+        patch(graph, removed, [])  # the removals are written, as when a server fails between two requests
+        raise StoreError("the SPARQL server answered 503")
+    monkeypatch.setattr(ctx.store, "patch_graph", half_then_fail)
+    second.remove([0])
+    with caplog.at_level(logging.ERROR, logger="harvester.jobs"):
+        assert run_job(ctx, sources[1]).status == JobStatus.SUCCEEDED
+    assert "relinking duplicates failed" in caplog.text
+    assert ctx.trust.cluster_members() == members  # the clusters saved are still those the store had
+    monkeypatch.setattr(ctx.store, "patch_graph", patch)
+    second.remove([1])
+    assert run_job(ctx, sources[1]).counts.deleted == 1
+    assert ctx.trust.cluster_count() == SECOND - 2
+    assert _stored_links(ctx) == _links_of(ctx, ctx.trust.cluster_members())
+    assert len(_stored_links(ctx)) == SECOND - 2
+
+
+def _stored_links(ctx: Context) -> set[tuple[str, str]]:
+    rows = ctx.store.select("SELECT ?a ?b WHERE { GRAPH ?g { ?a <http://www.w3.org/2002/07/owl#sameAs> ?b } }")
+    return {(r["a"], r["b"]) for r in rows}
+
+
+def _links_of(ctx: Context, members: dict[str, list[str]]) -> set[tuple[str, str]]:
+    """The links the clusters call for, from scratch: each primary to each other member."""
+    return {(f"<{ctx.iris.dataset(*g[0].split('/', 1))}>", f"<{ctx.iris.dataset(*m.split('/', 1))}>")
+            for m, g in members.items() if g[0] != m}
 
 
 def _pairs_from_scratch(register: TrustRegister) -> list[tuple[str, str]]:
@@ -200,3 +243,51 @@ def test_a_register_from_before_shared_keys_builds_them_once(tmp_path: Path) -> 
     reopened = TrustRegister(tmp_path / "trust.db")
     assert reopened.duplicate_pairs() == [("a/1", "b/9")] == _pairs_from_scratch(reopened)
     reopened.close()
+
+
+def test_relinking_only_around_the_touched_keys_finds_the_clusters_a_full_pass_finds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A random walk of changes, relinked every few steps: the clusters saved and the links stored are always
+    those computed over the whole register."""
+    rng = random.Random(5)
+    ctx = Context(make_settings(tmp_path))
+    regions: list[int] = []
+    region = duplicates._region
+    monkeypatch.setattr(duplicates, "_region", lambda trust, changed: regions.append(len(changed)) or region(
+        trust, changed))
+    sources, values = ["a", "b", "c", "d"], [f"v{n}" for n in range(14)]
+    try:
+        for step in range(240):
+            source = rng.choice(sources)
+            keys = [f"k{rng.randrange(12)}" for _ in range(rng.randint(1, 3))]
+            action = rng.random()
+            if action < 0.8:
+                ctx.trust.replace_match_keys(source, {k: [(rng.choice(["title", "url"]), rng.choice(values))
+                                                          for _ in range(rng.randint(0, 2))] for k in keys})
+            elif action < 0.97:
+                ctx.trust.forget_records(source, keys)
+            else:
+                ctx.trust.forget_source(source)
+            if step % 3 == 0:
+                duplicates.refresh(ctx)
+                whole = {m: g for g in clusters(ctx.trust.duplicate_pairs()) for m in g}
+                assert ctx.trust.cluster_members() == whole, step
+                assert _stored_links(ctx) == _links_of(ctx, whole), step
+        duplicates.refresh(ctx)
+        assert ctx.trust.to_relink()[1:] == (set(), set()) and ctx.trust.cluster_count() > 2  # clusters are kept
+        assert len(regions) > 60  # relinked around the touched keys, not by full passes
+    finally:
+        ctx.close()
+
+
+def test_a_register_from_before_relink_keys_relinks_everything_once(two_portals) -> None:
+    ctx, _, _ = two_portals
+    members = ctx.trust.cluster_members()
+    ctx.trust._db.execute("DELETE FROM clusters")  # clusters an earlier version left unsaved
+    ctx.trust._db.execute("DROP TABLE relink_keys")  # as a register written by an earlier version
+    ctx.trust._db.execute("DROP TABLE relink_records")
+    ctx.trust.close()
+    del ctx.trust  # opened again on next use
+    assert ctx.trust.to_relink()[1] == {RELINK_ALL}
+    assert duplicates.refresh(ctx) == len(members)
+    assert ctx.trust.cluster_members() == members and ctx.trust.to_relink()[1:] == (set(), set())

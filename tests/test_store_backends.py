@@ -121,6 +121,29 @@ def test_dropping_removes_graphs_and_ignores_absent_ones(ctx: Context) -> None:
     assert ctx.store.count_graphs(ctx.iris.graph_prefix("src")) == 2
 
 
+def test_a_patch_removes_and_adds_triples_and_applied_again_changes_nothing(
+        ctx: Context, reference: OxigraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    links = ctx.iris.base + "/graph/_duplicates"
+    same_as = term("owl:sameAs")
+    pairs = [(iri(ctx.iris.dataset("a", f"k{i}")), same_as, iri(ctx.iris.dataset("b", f"k{i}"))) for i in range(60)]
+    for store in (ctx.store, reference):
+        store.patch_graph(links, [], pairs[:50])
+        store.patch_graph(links, pairs[:10], pairs[50:])
+    assert sorted(ctx.store.graph_triples(links)) == sorted(reference.graph_triples(links))
+    assert len(ctx.store.graph_triples(links)) == 50
+    ctx.store.patch_graph(links, pairs[:10], pairs[50:])  # a patch cut short is applied again: same graph
+    assert sorted(ctx.store.graph_triples(links)) == sorted(reference.graph_triples(links))
+    # a large patch goes in parts, removals first
+    monkeypatch.setattr("harvester.store.sparql.MAX_UPDATE_CHARS", 1000)
+    monkeypatch.setattr("harvester.store.oxigraph.FLUSH_TRIPLES", 7)
+    for store in (ctx.store, reference):
+        store.patch_graph(links, pairs[10:40], pairs[:10])
+    assert sorted(ctx.store.graph_triples(links)) == sorted(reference.graph_triples(links))
+    assert {t.o for t in ctx.store.graph_triples(links)} == {p[2] for p in pairs[:10] + pairs[40:]}
+    ctx.store.patch_graph(links, pairs, [])
+    assert not ctx.store.has_graph(links)
+
+
 def test_graphs_are_listed_and_read_a_page_of_graphs_per_query(ctx: Context, reference: OxigraphStore,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import harvester.store.sparql as remote

@@ -67,6 +67,11 @@ class TripleStore(Protocol):
     def drop_graphs(self, graphs: Sequence[str]) -> None:
         """Atomically remove these named graphs."""
 
+    def patch_graph(self, graph: str, removed: Sequence[Triple], added: Sequence[Triple]) -> None:
+        """Remove and add these triples of one graph (``DELETE DATA`` / ``INSERT DATA``: removing a triple
+        that is not there or adding one that is changes nothing, so a patch interrupted half-way can be
+        applied again). A large patch may take several transactions."""
+
     def graph_triples(self, graph: str) -> list[Triple]:
         """The triples of one named graph, in N-Triples term syntax."""
 

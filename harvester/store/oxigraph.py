@@ -99,6 +99,18 @@ class OxigraphStore:
             except (OSError, SyntaxError) as exc:
                 raise StoreError(f"store delete failed: {exc}") from exc
 
+    def patch_graph(self, graph: str, removed: Sequence[Triple], added: Sequence[Triple]) -> None:
+        with self._write_lock:
+            try:
+                for update, triples in _patch_updates(graph, removed, added, FLUSH_TRIPLES):
+                    self._store.update(update)
+                    self._flush_now_and_then(0, triples)
+                name = ox.NamedNode(graph)
+                if removed and next(self._store.quads_for_pattern(None, None, None, name), None) is None:
+                    self._store.remove_graph(name)  # no triples left: no graph, as on a SPARQL server
+            except (OSError, SyntaxError) as exc:
+                raise StoreError(f"store write failed: {exc}") from exc
+
     # --- reads -----------------------------------------------------------------------------------
     def has_graph(self, graph: str) -> bool:
         return bool(self._store.contains_named_graph(ox.NamedNode(graph)))
@@ -201,6 +213,16 @@ def _replace_update(writes: Sequence[GraphWrite]) -> str:
     drops = "".join(f"DROP SILENT GRAPH <{w.graph}> ;\n" for w in writes)
     body = "".join(f"GRAPH <{w.graph}> {{\n{w.ntriples}}}\n" for w in writes)
     return f"{drops}INSERT DATA {{\n{body}}}"
+
+
+def _patch_updates(graph: str, removed: Sequence[Triple], added: Sequence[Triple],
+                   per_update: int) -> Iterator[tuple[str, int]]:
+    """``DELETE DATA`` then ``INSERT DATA`` updates of at most ``per_update`` triples each, with their sizes."""
+    for verb, triples in (("DELETE", removed), ("INSERT", added)):
+        for start in range(0, len(triples), per_update):
+            part = triples[start:start + per_update]
+            body = "".join(f"{s} {p} {o} .\n" for s, p, o in part)
+            yield f"{verb} DATA {{ GRAPH <{graph}> {{\n{body}}} }}", len(part)
 
 
 def _run_limited(query_fn, sparql: str, accept: str, max_rows: int, deadline: float) -> QueryAnswer:  # type: ignore[no-untyped-def]

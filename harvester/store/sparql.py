@@ -134,6 +134,14 @@ class SparqlStore:
             else:
                 self.http.update(" ;\n".join(f"DROP SILENT GRAPH {_iri(g)}" for g in names))
 
+    def patch_graph(self, graph: str, removed: Sequence[Triple], added: Sequence[Triple]) -> None:
+        """SPARQL Update requests of at most MAX_UPDATE_CHARS, the removals first (each request is one
+        transaction on every server we document)."""
+        for verb, triples in (("DELETE", removed), ("INSERT", added)):
+            lines = [f"{s} {p} {o} .\n" for s, p, o in triples]
+            for group in _chunks(lines, MAX_UPDATE_CHARS):
+                self.http.update(f"{verb} DATA {{ GRAPH {_iri(graph)} {{\n{''.join(group)}}} }}")
+
     def _existing(self, graphs: set[str]) -> set[str]:
         values = " ".join(_iri(g) for g in sorted(graphs))
         rows = self.select(f"SELECT ?g WHERE {{ VALUES ?g {{ {values} }} FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}")
@@ -291,6 +299,20 @@ def _replace_update(writes: Sequence[GraphWrite]) -> str:
     drops = "".join(f"DROP SILENT GRAPH {_iri(w.graph)} ;\n" for w in writes)
     body = "".join(f"GRAPH {_iri(w.graph)} {{\n{w.ntriples}}}\n" for w in writes)
     return f"{drops}INSERT DATA {{\n{body}}}"
+
+
+def _chunks(lines: list[str], max_chars: int) -> Iterator[list[str]]:
+    """Consecutive runs of ``lines`` of at most ``max_chars`` together (a longer line goes alone)."""
+    group: list[str] = []
+    size = 0
+    for line in lines:
+        if group and size + len(line) > max_chars:
+            yield group
+            group, size = [], 0
+        group.append(line)
+        size += len(line)
+    if group:
+        yield group
 
 
 def _groups(writes: Sequence[GraphWrite], max_chars: int, max_records: int = 0) -> Iterator[list[GraphWrite]]:

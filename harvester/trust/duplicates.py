@@ -26,8 +26,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from harvester.dcat.rdf import Triple, iri_value, is_iri, literal_parts, term
 from harvester.model import DatasetDoc
-from harvester.store import GraphWrite
 from harvester.trust.departments import normalise_name, shown_name
+from harvester.trust.register import RELINK_ALL
 
 _IDENTIFIER, _LANDING, _DOWNLOAD = term("dct:identifier"), term("dcat:landingPage"), term("dcat:downloadURL")
 _SAME_AS = term("owl:sameAs")
@@ -97,21 +97,38 @@ def record_order(record_id: str) -> tuple[str, str]:
 
 
 def refresh(ctx: Any) -> int:
-    """Recompute the clusters, relink them in the store and re-mark the search documents of the records whose
-    cluster changed; how many clusters. (Records written meanwhile were marked as they were indexed: ``mark``.)
-    (``ctx``: a harvester.context.Context, which imports this module.)"""
+    """Bring the clusters up to date with the match keys changed since the last time (trust.db keeps the
+    records whose keys changed and the keys that became or stopped being shared), relink them in the store and re-mark the search documents of the records whose cluster
+    changed; how many records that is. (Records written meanwhile were marked as they were indexed: ``mark``.)
+    (``ctx``: a harvester.context.Context, which imports this module.)
+
+    Only the region a change can reach is read: those records, the holders of those keys, and every record
+    linked to them now or clustered with them before, transitively. Only what changed is written: the links of the
+    members whose cluster changed are patched in the store, then their clusters saved, then the touched keys
+    let go. A relinking cut short (a store that fails, a crash) leaves the keys and clusters as they were, so
+    the next one computes the same patch and applies it again (a patch applied twice is the same patch)."""
     trust, index, store, iris = ctx.trust, ctx.index, ctx.store, ctx.iris
-    groups = clusters(trust.duplicate_pairs())
-    before = trust.cluster_members()
-    after = {member: group for group in groups for member in group}
+    upto, keys, records = trust.to_relink()
     links = iris.base + "/graph/_duplicates"
-    if after == before and (not groups or store.has_graph(links)):
-        return len(groups)  # nothing to relink or to mark again
-    trust.save_clusters(groups)
-    triples = [Triple(f"<{iris.dataset(*group[0].split('/', 1))}>", _SAME_AS,
-                      f"<{iris.dataset(*member.split('/', 1))}>") for group in groups for member in group[1:]]
-    store.replace_graphs([GraphWrite.of(links, triples)])
+    linked = store.has_graph(links)
+    if RELINK_ALL in keys or not linked:  # a register from before relink_keys, or the first links
+        before = trust.cluster_members()
+        after = {member: group for group in clusters(trust.duplicate_pairs()) for member in group}
+    elif keys or records:
+        region, pairs = _region(trust, trust.holders(keys) | records)
+        before = trust.clusters_of(sorted(region))
+        after = {member: group for group in clusters(pairs) for member in group}
+    else:
+        return 0
     changed = sorted(m for m in set(before) | set(after) if before.get(m) != after.get(m))
+    if linked:
+        old, new = _links(iris, before, changed), _links(iris, after, changed)
+        if old != new:
+            store.patch_graph(links, sorted(old - new), sorted(new - old))
+    elif after:
+        store.patch_graph(links, [], sorted(_links(iris, after, after)))
+    trust.update_clusters(changed, after)
+    trust.relinked(upto)
     docs = []
     for doc in filter(None, (index.get(m) for m in changed)):
         marked = _marked(doc, after.get(doc.id, []))
@@ -120,7 +137,35 @@ def refresh(ctx: Any) -> int:
     if docs:
         index.upsert(docs)
         index.commit()
-    return len(groups)
+    return len(changed)
+
+
+def _region(trust: Any, changed: set[str]) -> tuple[set[str], list[tuple[str, str]]]:
+    """The records whose cluster may have changed, with the pairs that link them now: the ``changed`` records
+    (whose keys changed, or who hold a key that became or stopped being shared), then, until nothing is
+    added, every record linked to one of them now or in the same cluster before."""
+    region: set[str] = set()
+    pairs: list[tuple[str, str]] = []
+    frontier = set(changed)
+    while frontier:
+        region |= frontier
+        ordered = sorted(frontier)
+        found = trust.pairs_of(ordered)
+        pairs.extend(found)
+        frontier = ({b for _, b in found} | {m for group in trust.clusters_of(ordered).values() for m in group}) \
+            - region
+    return region, pairs
+
+
+def _links(iris: Any, clustered: dict[str, list[str]], members: Iterable[str]) -> set[Triple]:
+    """The ``owl:sameAs`` links to ``members`` from their clusters' primaries (a primary has none)."""
+    out = set()
+    for member in members:
+        group = clustered.get(member)
+        if group and group[0] != member:
+            out.add(Triple(f"<{iris.dataset(*group[0].split('/', 1))}>", _SAME_AS,
+                           f"<{iris.dataset(*member.split('/', 1))}>"))
+    return out
 
 
 def mark(trust: Any, docs: list[DatasetDoc]) -> list[DatasetDoc]:

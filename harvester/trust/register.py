@@ -50,6 +50,8 @@ CREATE INDEX IF NOT EXISTS quality_history_by_source ON quality_history (source_
 #: a key shared by more records than this links nothing; nor does a key one source uses for several records
 #: (a title like 统计年鉴 repeated by one portal tells no record apart)
 MAX_SHARED = 20
+#: the mark in relink_keys that asks the next relinking to go over every cluster
+RELINK_ALL = ("*", "*")
 
 
 @dataclass(frozen=True)
@@ -108,11 +110,18 @@ class TrustRegister(SqliteDb):
     SCHEMA = SCHEMA
 
     def _migrate(self) -> None:
-        """Registers from before ``shared_keys`` get it, built once from their match keys."""
+        """Registers from before ``shared_keys`` get it, built once from their match keys; registers from
+        before ``relink_keys`` get it, asking for one relinking over every cluster."""
         super()._migrate()
         db = self._db  # opening: no other thread has this connection yet
         db.execute("BEGIN IMMEDIATE")
         try:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not {"relink_keys", "relink_records"} <= tables:
+                # made here, not in SCHEMA: a register from before them gets its first relinking over every cluster
+                db.execute("CREATE TABLE IF NOT EXISTS relink_keys (kind TEXT NOT NULL, value TEXT NOT NULL)")
+                db.execute("CREATE TABLE IF NOT EXISTS relink_records (source_id TEXT NOT NULL, key TEXT NOT NULL)")
+                db.execute("INSERT INTO relink_keys VALUES (?, ?)", RELINK_ALL)
             if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='shared_keys'").fetchone():
                 db.execute("CREATE TABLE shared_keys (kind TEXT NOT NULL, value TEXT NOT NULL, "
                            "PRIMARY KEY (kind, value))")
@@ -193,26 +202,75 @@ class TrustRegister(SqliteDb):
             return
         with self._tx() as db:
             _affected_by(db, "source_id=? AND key=?", [(source_id, k) for k in keys])
+            db.executemany("INSERT INTO relink_records VALUES (?,?)", [(source_id, k) for k in keys])
             db.executemany("DELETE FROM match_keys WHERE source_id=? AND key=?", [(source_id, k) for k in keys])
             db.executemany("INSERT INTO match_keys (source_id, key, kind, value) VALUES (?,?,?,?)",
                            [(source_id, key, kind, value) for key, ks in keys.items() for kind, value in ks])
             db.executemany("INSERT INTO temp.affected_keys VALUES (?,?)", [k for ks in keys.values() for k in ks])
             _reshare(db)
 
+    def to_relink(self) -> tuple[tuple[int, int], set[tuple[str, str]], set[str]]:
+        """What changed since the last relinking: the keys that became or stopped being shared (RELINK_ALL
+        among them: go over every cluster) and the records (``source/key``) whose keys changed, with the last
+        rows' ids, for ``relinked``."""
+        keys = self._rows("SELECT rowid, kind, value FROM relink_keys")
+        records = self._rows("SELECT rowid, source_id || '/' || key AS id FROM relink_records")
+        upto = (max((r["rowid"] for r in keys), default=0), max((r["rowid"] for r in records), default=0))
+        return upto, {(r["kind"], r["value"]) for r in keys}, {r["id"] for r in records}
+
+    def relinked(self, upto: tuple[int, int]) -> None:
+        """What ``to_relink`` gave (up to those rows) is relinked; what changed since stays."""
+        with self._tx() as db:
+            db.execute("DELETE FROM relink_keys WHERE rowid <= ?", [upto[0]])
+            db.execute("DELETE FROM relink_records WHERE rowid <= ?", [upto[1]])
+
+    def holders(self, keys: Iterable[tuple[str, str]]) -> set[str]:
+        """Record ids (``source/key``) that have any of these match keys."""
+        found: set[str] = set()
+        keys = list(keys)
+        for start in range(0, len(keys), 400):
+            chunk = keys[start:start + 400]
+            rows = self._rows("WITH k(kind, value) AS (VALUES " + ",".join(["(?,?)"] * len(chunk)) + ") "
+                              "SELECT m.source_id || '/' || m.key AS id FROM k "
+                              "CROSS JOIN match_keys m ON m.kind=k.kind AND m.value=k.value",
+                              [v for k in chunk for v in k])
+            found.update(r["id"] for r in rows)
+        return found
+
+    def pairs_of(self, ids: Iterable[str]) -> list[tuple[str, str]]:
+        """Pairs of record ids linked by a shared key, one of each pair among ``ids``."""
+        pairs: list[tuple[str, str]] = []
+        ids = list(ids)
+        for start in range(0, len(ids), 400):
+            chunk = [i.split("/", 1) for i in ids[start:start + 400]]
+            rows = self._rows(
+                "WITH r(source_id, key) AS (VALUES " + ",".join(["(?,?)"] * len(chunk)) + ") "
+                "SELECT a.source_id || '/' || a.key AS a, b.source_id || '/' || b.key AS b FROM r "
+                "CROSS JOIN match_keys a ON a.source_id=r.source_id AND a.key=r.key "
+                "CROSS JOIN shared_keys s ON s.kind=a.kind AND s.value=a.value "
+                "CROSS JOIN match_keys b ON b.kind=s.kind AND b.value=s.value WHERE b.source_id != a.source_id",
+                [v for c in chunk for v in c])
+            pairs.extend((r["a"], r["b"]) for r in rows)
+        return pairs
+
     def duplicate_pairs(self) -> list[tuple[str, str]]:
         """Record ids (``source/key``) of different sources that share a key (``shared_keys``, kept up to date
         as match keys change: reading the pairs costs what is shared, not what is registered)."""
         rows = self._rows(
             "SELECT DISTINCT a.source_id || '/' || a.key AS a, b.source_id || '/' || b.key AS b FROM shared_keys s "
-            "JOIN match_keys a ON a.kind=s.kind AND a.value=s.value "
-            "JOIN match_keys b ON b.kind=s.kind AND b.value=s.value WHERE a.source_id < b.source_id")
+            "CROSS JOIN match_keys a ON a.kind=s.kind AND a.value=s.value "  # CROSS: from the shared keys, never
+            "CROSS JOIN match_keys b ON b.kind=s.kind AND b.value=s.value "  # a scan of every key registered
+            "WHERE a.source_id < b.source_id")
         return [(r["a"], r["b"]) for r in rows]
 
-    def save_clusters(self, groups: list[list[str]]) -> None:
+    def update_clusters(self, members: Iterable[str], clusters: dict[str, list[str]]) -> None:
+        """Save the cluster of each of ``members`` as ``clusters`` (member → its group, primary first) now
+        has it; a member ``clusters`` lacks is in none any more."""
+        members = list(members)
         with self._tx() as db:
-            db.execute("DELETE FROM clusters")
+            db.executemany("DELETE FROM clusters WHERE member=?", [(m,) for m in members])
             db.executemany("INSERT INTO clusters (member, cluster) VALUES (?,?)",
-                           [(member, group[0]) for group in groups for member in group])
+                           [(m, clusters[m][0]) for m in members if m in clusters])
 
     def cluster_members(self) -> dict[str, list[str]]:
         """Record id → its cluster's members (primary first), for every clustered record."""
@@ -269,6 +327,7 @@ class TrustRegister(SqliteDb):
         keys = list(keys)
         with self._tx() as db:
             _affected_by(db, "source_id=? AND key=?", [(source_id, k) for k in keys])
+            db.executemany("INSERT INTO relink_records VALUES (?,?)", [(source_id, k) for k in keys])
             for table in ("withheld", "privacy_flags", "match_keys", "assessments"):
                 db.executemany(f"DELETE FROM {table} WHERE source_id=? AND key=?", [(source_id, k) for k in keys])
             _reshare(db)
@@ -276,6 +335,8 @@ class TrustRegister(SqliteDb):
     def forget_source(self, source_id: str) -> None:
         with self._tx() as db:
             _affected_by(db, "source_id=?", [(source_id,)])
+            db.execute("INSERT INTO relink_records SELECT DISTINCT source_id, key FROM match_keys WHERE source_id=?",
+                       [source_id])
             for table in ("withheld", "privacy_flags", "match_keys", "assessments", "quality_history"):
                 db.execute(f"DELETE FROM {table} WHERE source_id=?", [source_id])
             _reshare(db)
@@ -289,17 +350,28 @@ def _affected_by(db: Any, where: str, args: list[tuple[str, ...]]) -> None:
 
 
 def _reshare(db: Any) -> None:
-    """Whether each touched key is shared, as the match keys now say. Driven by the touched keys (CROSS JOIN
+    """Whether each touched key is shared, as the match keys now say; the keys that became or stopped being
+    shared wait in relink_keys for the next relinking (harvester.trust.duplicates.refresh), with the records
+    whose keys changed (relink_records): a link between two records changes only with one of those. Driven by the touched keys (CROSS JOIN
     keeps SQLite from scanning the register for them), each read up to MAX_SHARED + 1 of its records (a title
     a thousand records share is not a link, and need not be counted further): a batch costs its own keys,
     whatever the register's size."""
     touched = "(SELECT DISTINCT kind, value FROM temp.affected_keys) t"
+    shared = f"SELECT s.kind, s.value FROM {touched} CROSS JOIN shared_keys s ON s.kind=t.kind AND s.value=t.value"
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS shared_before (kind TEXT, value TEXT, PRIMARY KEY (kind, value))")
+    db.execute("DELETE FROM temp.shared_before")
+    db.execute(f"INSERT OR IGNORE INTO temp.shared_before {shared}")
     db.execute(f"DELETE FROM shared_keys WHERE rowid IN (SELECT s.rowid FROM {touched} "
                "CROSS JOIN shared_keys s ON s.kind=t.kind AND s.value=t.value)")
     db.execute(f"INSERT INTO shared_keys SELECT kind, value FROM {touched} WHERE (SELECT "
                f"count(*) = count(DISTINCT source_id) AND count(DISTINCT source_id) > 1 AND count(*) <= {MAX_SHARED} "
                "FROM (SELECT source_id FROM match_keys m WHERE m.kind=t.kind AND m.value=t.value "
                f"LIMIT {MAX_SHARED + 1}))")
+    # the keys that link records now and did not, or did and do not (their holders' clusters may change)
+    db.execute("INSERT INTO relink_keys SELECT b.kind, b.value FROM temp.shared_before b WHERE NOT EXISTS "
+               "(SELECT 1 FROM shared_keys s WHERE s.kind=b.kind AND s.value=b.value)")
+    db.execute(f"INSERT INTO relink_keys {shared} WHERE NOT EXISTS "
+               "(SELECT 1 FROM temp.shared_before b WHERE b.kind=s.kind AND b.value=s.value)")
 
 
 def _groups(rows: Iterable[Any]) -> dict[str, list[str]]:
