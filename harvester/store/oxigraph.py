@@ -17,7 +17,7 @@ from typing import IO, Iterator, Sequence
 
 import pyoxigraph as ox
 
-from harvester.dcat.rdf import Triple
+from harvester.dcat.rdf import Triple, to_ntriples
 from harvester.store import GraphWrite, QueryAnswer, QueryTimeout, RecordDataError, StoreError
 from harvester.store.results import GRAPH_FORMATS, SELECT_FORMATS, negotiate, serialize_ask, serialize_select
 
@@ -221,8 +221,7 @@ def _patch_updates(graph: str, removed: Sequence[Triple], added: Sequence[Triple
     for verb, triples in (("DELETE", removed), ("INSERT", added)):
         for start in range(0, len(triples), per_update):
             part = triples[start:start + per_update]
-            body = "".join(f"{s} {p} {o} .\n" for s, p, o in part)
-            yield f"{verb} DATA {{ GRAPH <{graph}> {{\n{body}}} }}", len(part)
+            yield f"{verb} DATA {{ GRAPH <{graph}> {{\n{to_ntriples(part)}}} }}", len(part)
 
 
 def _run_limited(query_fn, sparql: str, accept: str, max_rows: int, deadline: float) -> QueryAnswer:  # type: ignore[no-untyped-def]

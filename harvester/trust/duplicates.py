@@ -98,13 +98,14 @@ def record_order(record_id: str) -> tuple[str, str]:
 
 def refresh(ctx: Any) -> int:
     """Bring the clusters up to date with the match keys changed since the last time (trust.db keeps the
-    records whose keys changed and the keys that became or stopped being shared), relink them in the store and re-mark the search documents of the records whose cluster
-    changed; how many records that is. (Records written meanwhile were marked as they were indexed: ``mark``.)
-    (``ctx``: a harvester.context.Context, which imports this module.)
+    records whose keys changed and the keys that became or stopped being shared), relink them in the store and
+    re-mark the search documents of the records whose cluster changed; how many records that is. (Records
+    written meanwhile were marked as they were indexed: ``mark``.) (``ctx``: a harvester.context.Context,
+    which imports this module.)
 
     Only the region a change can reach is read: those records, the holders of those keys, and every record
-    linked to them now or clustered with them before, transitively. Only what changed is written: the links of the
-    members whose cluster changed are patched in the store, then their clusters saved, then the touched keys
+    linked to them now or clustered with them before, transitively. Only what changed is written: the links
+    of the members whose cluster changed are patched in the store, then their clusters saved, then the notes
     let go. A relinking cut short (a store that fails, a crash) leaves the keys and clusters as they were, so
     the next one computes the same patch and applies it again (a patch applied twice is the same patch)."""
     trust, index, store, iris = ctx.trust, ctx.index, ctx.store, ctx.iris

@@ -352,10 +352,10 @@ def _affected_by(db: Any, where: str, args: list[tuple[str, ...]]) -> None:
 def _reshare(db: Any) -> None:
     """Whether each touched key is shared, as the match keys now say; the keys that became or stopped being
     shared wait in relink_keys for the next relinking (harvester.trust.duplicates.refresh), with the records
-    whose keys changed (relink_records): a link between two records changes only with one of those. Driven by the touched keys (CROSS JOIN
-    keeps SQLite from scanning the register for them), each read up to MAX_SHARED + 1 of its records (a title
-    a thousand records share is not a link, and need not be counted further): a batch costs its own keys,
-    whatever the register's size."""
+    whose keys changed (relink_records): a link between two records changes only with one of those. Driven
+    by the touched keys (CROSS JOIN keeps SQLite from scanning the register for them), each read up to
+    MAX_SHARED + 1 of its records (a title a thousand records share is not a link, and need not be counted
+    further): a batch costs its own keys, whatever the register's size."""
     touched = "(SELECT DISTINCT kind, value FROM temp.affected_keys) t"
     shared = f"SELECT s.kind, s.value FROM {touched} CROSS JOIN shared_keys s ON s.kind=t.kind AND s.value=t.value"
     db.execute("CREATE TEMP TABLE IF NOT EXISTS shared_before (kind TEXT, value TEXT, PRIMARY KEY (kind, value))")
