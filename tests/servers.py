@@ -273,6 +273,8 @@ class Fault:
     writes_only: bool = True
     after: int = 0  # let this many writes succeed first
     hang_seconds: float = 5.0
+    times: int = 0  # fail only this many requests, then pass them through again (0: every one)
+    body: bytes = b"proxy failure"  # what an 'error' answers, with status 500
 
 
 class FaultProxy:
@@ -282,6 +284,8 @@ class FaultProxy:
         self.target = target.rstrip("/")
         self.fault = Fault()
         self.writes_done = 0  # writes the server accepted (an authentication challenge is not one)
+        self.failed = 0  # requests the proxy failed
+        self._lock = threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -305,8 +309,13 @@ class FaultProxy:
         body = h.rfile.read(int(h.headers.get("Content-Length") or 0))
         is_write = h.command in ("PUT", "DELETE") or (
             h.command == "POST" and not h.headers.get("Content-Type", "").startswith("application/x-www-form"))
-        if self.fault.mode and (is_write or not self.fault.writes_only) and self.writes_done >= self.fault.after:
-            return self._fail(h)
+        fault = self.fault
+        if fault.mode and (is_write or not fault.writes_only) and self.writes_done >= fault.after:
+            with self._lock:
+                failing = self.failed < fault.times or not fault.times
+                self.failed += failing
+            if failing:
+                return self._fail(h)
         headers = {k: v for k, v in h.headers.items() if k.lower() not in ("host", "content-length", "connection")}
         answer = requests.request(h.command, self.target + h.path, data=body, headers=headers, timeout=60)
         if is_write and answer.status_code < 300:
@@ -327,9 +336,10 @@ class FaultProxy:
         if self.fault.mode == "hang":
             time.sleep(self.fault.hang_seconds)
         h.send_response(500)
-        h.send_header("Content-Length", "13")
+        h.send_header("Content-Type", "text/html")
+        h.send_header("Content-Length", str(len(self.fault.body)))
         h.end_headers()
-        h.wfile.write(b"proxy failure")
+        h.wfile.write(self.fault.body)
 
     def close(self) -> None:
         self.server.shutdown()

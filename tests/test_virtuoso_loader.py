@@ -19,7 +19,7 @@ from harvester.store import GraphWrite, RecordDataError, StoreError
 from harvester.store.oxigraph import OxigraphStore
 from harvester.store.virtuoso import LOADER_SQL, loader_body
 from tests.conftest import make_settings
-from tests.servers import VirtuosoServer, backend_settings
+from tests.servers import FaultProxy, VirtuosoServer, backend_settings
 from tests.test_store_backends import _as_stored, record
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "stores.md"
@@ -128,6 +128,43 @@ def test_a_virtuoso_without_the_loader_is_written_by_graph_store_puts(request: p
             ctx.close()
     finally:
         server.stop()
+
+
+# what Virtuoso answers when two writes bring a language tag it has not seen before at the same moment
+FIRST_LANGUAGE_RACE = (b"<html><head><title>SPARQL Graph Protocol request failed</title></head><body>"
+                       b"<h1>HTTP/1.1 500 Request Failed</h1><h3>Error 23000</h3>"
+                       b"<xmp>SR197: Non unique primary key on DB.DBA.RDF_LANGUAGE.</xmp></body></html>")
+
+
+@pytest.mark.parametrize("loader", [True, False], ids=["loader", "graph-store-puts"])
+def test_writes_that_met_on_a_new_language_tag_are_run_again(request: pytest.FixtureRequest,
+                                                             virtuoso_server: VirtuosoServer, tmp_path: Path,
+                                                             loader: bool) -> None:
+    settings = backend_settings(request, "virtuoso")
+    values = next(settings)
+    target = values["store_url"].removeprefix("sparql+").rsplit("/", 1)[0]
+    proxy = FaultProxy(target)
+    values = {k: v.replace(target, proxy.url) if isinstance(v, str) else v for k, v in values.items()}
+    ctx = Context(make_settings(tmp_path / "data", **values))
+    if not loader:
+        ctx.store._loader._installed = False  # type: ignore[attr-defined]  # as on a server without it
+    try:
+        proxy.fault.mode, proxy.fault.times, proxy.fault.body = "error", 2, FIRST_LANGUAGE_RACE
+        writes = [record(ctx, f"k{i}") for i in range(3)]
+        ctx.store.replace_graphs(writes)
+        assert proxy.failed == 2
+        assert ctx.store._loader.installed() is loader  # type: ignore[attr-defined]
+        stored = {g: sorted(t) for g, t in ctx.store.iter_graphs(ctx.iris.graph_prefix("src"))}
+        assert stored == _as_stored(writes)
+        # any other 500 is a failure of the write, not a conflict to run again
+        proxy.fault.times, proxy.fault.body, proxy.failed = 1, b"SR999: something else", 0
+        with pytest.raises(StoreError, match="SR999"):
+            ctx.store.replace_graphs([record(ctx, "k0", "改了", version=2)])
+        assert proxy.failed == 1
+    finally:
+        ctx.close()
+        proxy.close()
+        next(settings, None)
 
 
 def test_a_user_without_sparql_update_is_refused_and_nothing_is_written(

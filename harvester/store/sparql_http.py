@@ -39,9 +39,12 @@ _REFUSED_DATA = frozenset({400, 413, 415, 422})
 _RETRY_STATUSES = frozenset({502, 503, 504})
 # Virtuoso answers 500 when its RDF loader or SPARQL compiler refuses the data of a write
 _VIRTUOSO_DATA_ERROR = re.compile(r"\b(SP029|SP030|RDFXX|TURTLE RDF loader|syntax error)", re.IGNORECASE)
-# a write rolled back because it met a concurrent one (Virtuoso: "Error 40001 … SR172: Transaction deadlocked")
-_DEADLOCK = re.compile(r"\b40001\b|deadlock", re.IGNORECASE)
-#: times a write rolled back by a deadlock is run again (whatever store.retries says: it is not a failure)
+# a write rolled back because it met a concurrent one: Virtuoso's "Error 40001 … SR172: Transaction deadlocked",
+# or its "SR197: Non unique primary key on DB.DBA.RDF_LANGUAGE" (or RDF_DATATYPE) when two writes bring the same
+# language tag or datatype the server has not seen before; the second try finds it registered
+_DEADLOCK = re.compile(r"\b40001\b|deadlock|SR197: Non unique primary key on DB\.DBA\.RDF_(LANGUAGE|DATATYPE)",
+                       re.IGNORECASE)
+#: times a write rolled back by a conflict is run again (whatever store.retries says: it is not a failure)
 DEADLOCK_RETRIES = 8
 _QUERY_NETWORK_ERRORS = (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError,
                          http.client.HTTPException, OSError)
