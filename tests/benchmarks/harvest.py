@@ -38,7 +38,7 @@ from harvester.context import Context
 from harvester.demo.portal import DemoPortal, serve
 from harvester.jobs import run_job
 from harvester.model import JobStatus, Source
-from harvester.settings import load_settings
+from harvester.settings import SETTINGS, load_settings
 from tests.conftest import make_settings
 from tests.servers import OxigraphServer, VirtuosoServer
 
@@ -169,9 +169,10 @@ class StoreClock:
 
 
 def one_run(datasets: int, seed: int, store: str, portals: int = 1, phases: tuple[str, ...] = PHASES,
-            keep: Path | None = None) -> dict[str, float]:
+            keep: Path | None = None, overrides: dict[str, str] | None = None) -> dict[str, float]:
     """One run (first harvest, then the re-harvests of ``phases``) of ``portals`` portals sharing ``datasets``;
-    with ``keep`` (an empty or absent directory) the harvest's data directory is left there at the end."""
+    with ``keep`` (an empty or absent directory) the harvest's data directory is left there at the end;
+    ``overrides``: settings by name (``store.open_files``) and value as the environment would give it."""
     sizes = [datasets // portals + (1 if n < datasets % portals else 0) for n in range(portals)]
     remotes = [RemotePortal(size, seed * 1000 + n) for n, size in enumerate(sizes)]
     sources = [Source(f"bench-{n:02d}", "ckan", remote.url, f"benchmark portal {n}")
@@ -179,8 +180,9 @@ def one_run(datasets: int, seed: int, store: str, portals: int = 1, phases: tupl
     sampler = RssSampler({remote.pid for remote in remotes if remote.pid})
     out: dict[str, float] = {}
     with _work_dir(keep) as tmp, store_backend(store, Path(tmp), sampler) as values:
+        changed = setting_values(overrides or {})
         workers = load_settings(Path(tmp) / "absent.toml", env={})["harvest.map_workers"]
-        ctx = Context(make_settings(Path(tmp) / "data", harvest_map_workers=workers, **values))
+        ctx = Context(make_settings(Path(tmp) / "data", **{"harvest_map_workers": workers, **values, **changed}))
         out["map_workers"] = workers
         clock = StoreClock(ctx)
         try:
@@ -231,16 +233,28 @@ def _work_dir(keep: Path | None) -> Iterator[str]:
     yield str(keep)
 
 
+def setting_values(overrides: dict[str, str]) -> dict[str, Any]:
+    """``{"store.open_files": "30"}`` → ``{"store_open_files": 30}``, parsed as ``HARVESTER_…`` would be."""
+    env = {"HARVESTER_" + name.upper().replace(".", "_"): value for name, value in overrides.items()}
+    parsed = load_settings(Path("/nonexistent/absent.toml"), env=env)
+    unknown = [name for name in overrides if "HARVESTER_" + name.upper().replace(".", "_") not in
+               {s.env for s in SETTINGS}]
+    if unknown:
+        raise SystemExit(f"unknown settings: {', '.join(unknown)} (docs/operators.md lists them)")
+    return {name.replace(".", "_", 1): parsed[name] for name in overrides}
+
+
 def _run_in_child(conn: Any, *args: Any) -> None:
     conn.send(one_run(*args))
 
 
 def isolated_run(datasets: int, seed: int, store: str = "embedded", portals: int = 1,
-                 phases: tuple[str, ...] = PHASES, keep: Path | None = None) -> dict[str, float]:
+                 phases: tuple[str, ...] = PHASES, keep: Path | None = None,
+                 overrides: dict[str, str] | None = None) -> dict[str, float]:
     """``one_run`` in a fresh process, so that its peak RSS is the harvest's own."""
     receiver, sender = multiprocessing.get_context("spawn").Pipe(duplex=False)
     child = multiprocessing.get_context("spawn").Process(
-        target=_run_in_child, args=(sender, datasets, seed, store, portals, phases, keep))
+        target=_run_in_child, args=(sender, datasets, seed, store, portals, phases, keep, overrides))
     child.start()
     sender.close()
     try:
@@ -255,8 +269,10 @@ def _size_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
-def summary(datasets: int, runs: list[dict[str, float]], store: str, portals: int) -> dict[str, Any]:
+def summary(datasets: int, runs: list[dict[str, float]], store: str, portals: int,
+            overrides: dict[str, str] | None = None) -> dict[str, Any]:
     return {"datasets": datasets, "runs": len(runs), "store": store, "portals": portals, "cores": os.cpu_count(),
+            "settings": overrides or {},
             "python": platform.python_version(),
             "median": {k: statistics.median(r[k] for r in runs) for k in runs[0]}, "all": runs}
 
@@ -265,7 +281,8 @@ def print_summary(result: dict[str, Any]) -> None:
     medians = result["median"]
     print(f"harvest benchmark: {result['datasets']:,} datasets from {result['portals']} portal(s), "
           f"{result['runs']} run(s), store {result['store']}, {result['cores']} cores, "
-          f"{medians['map_workers']:.0f} mapping worker(s)")
+          f"{medians['map_workers']:.0f} mapping worker(s)" +
+          "".join(f", {name} = {value}" for name, value in result.get("settings", {}).items()))
     for key in PHASES:
         if key + "_seconds" not in medians:
             continue
@@ -291,10 +308,15 @@ def main() -> None:
     parser.add_argument("--json", default="")
     parser.add_argument("--keep", type=Path, default=None,
                         help="leave the last run's data directory here (for `serving --harvested`)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting other than its default, as in harvester.toml (store.open_files=100)")
     args = parser.parse_args()
+    overrides = dict(item.split("=", 1) for item in args.set)
+    setting_values(overrides)  # unknown names or bad values stop here, not in the child
     runs = [isolated_run(args.datasets, run + 1, args.store, args.portals,
-                         keep=args.keep if run == args.runs - 1 else None) for run in range(args.runs)]
-    result = summary(args.datasets, runs, args.store, args.portals)
+                         keep=args.keep if run == args.runs - 1 else None, overrides=overrides)
+            for run in range(args.runs)]
+    result = summary(args.datasets, runs, args.store, args.portals, overrides)
     print_summary(result)
     path = Path(args.json or ("bench-results/harvest.json" if args.store == "embedded"
                               else f"bench-results/harvest-{args.store}.json"))
