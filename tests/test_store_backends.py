@@ -360,6 +360,9 @@ def _kill_during_replace(ctx: Context, server: OxigraphServer | VirtuosoServer, 
     old = [record(ctx, f"k{i:03d}", "旧") for i in range(count)]
     new = [record(ctx, f"k{i:03d}", "新", version=2) for i in range(count)]
     ctx.store.replace_graphs(old)
+    started = time.perf_counter()
+    ctx.store.replace_graphs(old)  # the same replace as the one killed below: how long it takes here
+    kill_after = max(0.01, (time.perf_counter() - started) / 3)
     if isinstance(server, VirtuosoServer):
         server.checkpoint()
     failed: list[BaseException] = []
@@ -371,7 +374,7 @@ def _kill_during_replace(ctx: Context, server: OxigraphServer | VirtuosoServer, 
             failed.append(exc)
     writer = threading.Thread(target=replace)
     writer.start()
-    time.sleep(0.2)
+    time.sleep(kill_after)
     server.kill()
     writer.join(timeout=60)
     server.start()
@@ -399,6 +402,10 @@ def test_an_oxigraph_server_killed_during_a_bulk_load_keeps_whole_records_or_non
     ctx = Context(make_settings(tmp_path / "data", **next(settings)))
     try:
         new = [record(ctx, f"n{i:04d}") for i in range(4000)]
+        started = time.perf_counter()
+        ctx.store.replace_graphs(new)  # the load killed below, timed on this machine first
+        kill_after = max(0.01, (time.perf_counter() - started) / 3)
+        ctx.store.drop_graphs([w.graph for w in new])
         failed: list[BaseException] = []
 
         def load() -> None:
@@ -408,7 +415,7 @@ def test_an_oxigraph_server_killed_during_a_bulk_load_keeps_whole_records_or_non
                 failed.append(exc)
         writer = threading.Thread(target=load)
         writer.start()
-        time.sleep(0.4)
+        time.sleep(kill_after)
         oxigraph_server.kill()
         writer.join(timeout=60)
         oxigraph_server.start()
