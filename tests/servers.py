@@ -305,6 +305,14 @@ class FaultProxy:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
+    @classmethod
+    def before_store(cls, values: dict[str, Any]) -> tuple[FaultProxy, dict[str, Any]]:
+        """A proxy in front of the store server of these settings values, and the values that reach the
+        server through it."""
+        target = values["store_url"].removeprefix("sparql+").rsplit("/", 1)[0]
+        proxy = cls(target)
+        return proxy, {k: v.replace(target, proxy.url) if isinstance(v, str) else v for k, v in values.items()}
+
     def handle(self, h: BaseHTTPRequestHandler) -> None:
         body = h.rfile.read(int(h.headers.get("Content-Length") or 0))
         is_write = h.command in ("PUT", "DELETE") or (

@@ -93,9 +93,7 @@ def test_reharvests_count_changes_exactly_on_every_backend(pair: tuple[Context, 
 def proxied(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Context, FaultProxy, str]]:
     settings = backend_settings(request, request.param)
     values = next(settings)
-    target = values["store_url"].removeprefix("sparql+").rsplit("/", 1)[0]
-    proxy = FaultProxy(target)
-    values = {k: v.replace(target, proxy.url) if isinstance(v, str) else v for k, v in values.items()}
+    proxy, values = FaultProxy.before_store(values)
     values.update(harvest_batch_size=25, ckan_rows=20, store_timeout=5.0)
     ctx = Context(make_settings(tmp_path / "data", **values))
     try:

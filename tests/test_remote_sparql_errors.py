@@ -23,10 +23,8 @@ def proxied_site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tup
 
     settings = backend_settings(request, request.param)
     values = next(settings)
-    target = values["store_url"].removeprefix("sparql+").rsplit("/", 1)[0]
-    proxy = FaultProxy(target)
-    values = {**{k: v.replace(target, proxy.url) if isinstance(v, str) else v for k, v in values.items()},
-              "store_timeout": 2.0}
+    proxy, values = FaultProxy.before_store(values)
+    values["store_timeout"] = 2.0
     ctx = Context(make_settings(tmp_path / "data", **values))
     try:
         yield create_app(ctx).test_client(), proxy

@@ -283,10 +283,8 @@ def proxied(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Co
     settings = backend_settings(request, request.param)
     values = next(settings)
     server = request.getfixturevalue("oxigraph_server" if request.param == "oxigraph-server" else "virtuoso_server")
-    target = values["store_url"].removeprefix("sparql+").rsplit("/", 1)[0]
-    proxy = FaultProxy(target)
-    proxied_values = {**values, **{k: v.replace(target, proxy.url) for k, v in values.items()
-                                   if isinstance(v, str) and target in v}, "store_timeout": 2.0}
+    proxy, proxied_values = FaultProxy.before_store(values)
+    proxied_values["store_timeout"] = 2.0
     assert server is not None
     context = Context(make_settings(tmp_path / "data", **proxied_values))
     try:

@@ -141,10 +141,7 @@ def test_writes_that_met_on_a_new_language_tag_are_run_again(request: pytest.Fix
                                                              virtuoso_server: VirtuosoServer, tmp_path: Path,
                                                              loader: bool) -> None:
     settings = backend_settings(request, "virtuoso")
-    values = next(settings)
-    target = values["store_url"].removeprefix("sparql+").rsplit("/", 1)[0]
-    proxy = FaultProxy(target)
-    values = {k: v.replace(target, proxy.url) if isinstance(v, str) else v for k, v in values.items()}
+    proxy, values = FaultProxy.before_store(next(settings))
     ctx = Context(make_settings(tmp_path / "data", **values))
     if not loader:
         ctx.store._loader._installed = False  # type: ignore[attr-defined]  # as on a server without it

@@ -235,12 +235,12 @@ def _work_dir(keep: Path | None) -> Iterator[str]:
 
 def setting_values(overrides: dict[str, str]) -> dict[str, Any]:
     """``{"store.open_files": "30"}`` → ``{"store_open_files": 30}``, parsed as ``HARVESTER_…`` would be."""
-    env = {"HARVESTER_" + name.upper().replace(".", "_"): value for name, value in overrides.items()}
-    parsed = load_settings(Path("/nonexistent/absent.toml"), env=env)
-    unknown = [name for name in overrides if "HARVESTER_" + name.upper().replace(".", "_") not in
-               {s.env for s in SETTINGS}]
+    known = {setting.name: setting for setting in SETTINGS}
+    unknown = [name for name in overrides if name not in known]
     if unknown:
         raise SystemExit(f"unknown settings: {', '.join(unknown)} (docs/operators.md lists them)")
+    env = {known[name].env: value for name, value in overrides.items()}
+    parsed = load_settings(Path("/nonexistent/absent.toml"), env=env)
     return {name.replace(".", "_", 1): parsed[name] for name in overrides}
 
 

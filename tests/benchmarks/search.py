@@ -3,8 +3,8 @@
 Run: ``python -m tests.benchmarks.search --docs 100000`` (not part of the test run). Builds an index of N
 generated docs in a temp dir, prints build docs/s and p50/p95 latency per query kind (every search returns
 a page of 20 and counts for all facets), each search first asked (the search cache emptied before it) and
-repeated (answered by the cache that holds until the next commit), and writes a JSON result file. ``ISSUE_KINDS`` are the fixed query
-set the benchmark suite (tests.benchmarks.suite) reports.
+repeated (answered by the cache that holds until the next commit), and writes a JSON result file.
+``ISSUE_KINDS`` are the fixed query set the benchmark suite (tests.benchmarks.suite) reports.
 """
 
 from __future__ import annotations
