@@ -29,6 +29,7 @@ class Context:
         self.iris = Iris(settings.base_url)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         memory.limit_arenas()  # before the store and index start their threads
+        memory.tune_gc()
 
     @cached_property
     def state(self) -> State:

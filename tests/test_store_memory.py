@@ -71,3 +71,27 @@ def test_a_large_graph_replaced_flushes_the_memtables_at_once(tmp_path: Path) ->
     store.replace_graphs([links])  # one graph, but as many triples as 300 records
     assert (store._unflushed, store._unflushed_triples) == (0, 0)
     assert len(store.graph_triples("https://x.test/graph/_duplicates")) == FLUSH_TRIPLES + 1
+
+
+def test_a_harvest_or_web_process_collects_garbage_less_often_but_still_collects_cycles(tmp_path: Path) -> None:
+    child = r'''
+import gc, json, sys
+from harvester.context import Context
+from harvester.settings import load_settings
+before = gc.get_threshold()
+Context(load_settings(env={"HARVESTER_DATA_DIR": sys.argv[1]}))
+after = gc.get_threshold()
+class Node: pass
+a, b = Node(), Node()
+a.other, b.other = b, a
+del a, b
+print(json.dumps({"before": before, "after": after, "cycles": gc.collect()}))
+'''
+    done = subprocess.run([sys.executable, "-c", child, str(tmp_path / "data")], capture_output=True, text=True,
+                          timeout=120, check=True)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    from harvester.memory import GC_THRESHOLDS
+
+    assert tuple(found["before"]) == (700, 10, 10)  # Python's own, until a Context opens
+    assert tuple(found["after"]) == GC_THRESHOLDS
+    assert found["cycles"] >= 2  # the two nodes (and their __dict__s) of the cycle
