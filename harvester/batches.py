@@ -59,26 +59,34 @@ class Batch:
 
 class BatchWriter:
     """Writes batches in a thread of its own while the next batch is mapped (store writes release the
-    GIL). At most one batch waits; the first error is raised again in the mapping thread."""
+    GIL). A batch is handed over, not queued: ``submit`` returns once the writer has taken it, so at most
+    three batches are in the process at once (one written, one handed over, one coming back from the mapping
+    worker); each is ~50 MB at the default 1,000 records. The first error is raised again in the mapping
+    thread."""
 
     def __init__(self, commit: Callable[[Batch], None]) -> None:
         self._commit = commit
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
+        self._taken = threading.Semaphore(0)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="batch-writer", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while (batch := self._queue.get()) is not None:
+            self._taken.release()
             if self._error is None:
                 try:
                     self._commit(batch)
                 except BaseException as exc:  # noqa: BLE001 - handed to the mapping thread
                     self._error = exc
+            del batch  # not kept alive while the next one is awaited
 
     def submit(self, batch: Batch) -> None:
+        """Hand ``batch`` to the writer; returns when the writer has taken it (it may still be writing it)."""
         self._raise()
         self._queue.put(batch)
+        self._taken.acquire()
 
     def close(self) -> None:
         """Wait for the batches in flight; raise the writer's error if it had one."""

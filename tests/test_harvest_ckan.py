@@ -247,3 +247,34 @@ def test_a_portal_that_serves_the_same_page_again_stops_the_gather(ctx: Context,
     assert "paging loop" in job.message
     assert job.counts.deleted == 0 and dataset_count(ctx) == 60
     assert len([q for q in running.queries if "package_search" in q]) < 20  # it stopped, it did not spin
+
+
+def test_the_writer_takes_a_batch_before_the_next_is_handed_over_and_raises_its_error_in_the_harvest() -> None:
+    """At most one batch waits beside the one being written (each is ~50 MB at the default size)."""
+    import threading
+
+    from harvester.batches import Batch, BatchWriter
+
+    writing, release, written = threading.Event(), threading.Event(), []
+
+    def commit(batch: Batch) -> None:
+        writing.set()
+        release.wait(10)
+        written.append(batch)
+        if len(written) == 2:
+            raise RuntimeError("the store refused batch 2")
+
+    writer = BatchWriter(commit)
+    first, second = Batch(), Batch()
+    writer.submit(first)  # taken at once: the writer was idle
+    assert writing.wait(5)
+    handing = threading.Thread(target=writer.submit, args=(second,))
+    handing.start()
+    handing.join(0.3)
+    assert handing.is_alive()  # the writer is busy with the first batch: the second waits in the harvest
+    release.set()
+    handing.join(5)
+    assert not handing.is_alive()
+    with pytest.raises(RuntimeError, match="refused batch 2"):
+        writer.close()
+    assert written == [first, second]

@@ -84,8 +84,10 @@ class RssSampler:
     def __init__(self, excluded: set[int], period: float = 1.0) -> None:
         self.peak_children_mb = self.peak_total_mb = self.peak_server_mb = 0.0
         self.servers: set[int] = set()
-        #: (time.perf_counter(), this process's RSS in MB) of every sample: is the harvest's memory flat?
-        self.series: list[tuple[float, float]] = []
+        #: (time.perf_counter(), this process's RSS in MB, its anonymous part in MB) of every sample: is the
+        #: harvest's memory flat? The rest of RSS is pages of files it has mapped (the search index's segments,
+        #: which tantivy reads through mmap): page cache the kernel takes back when memory runs short.
+        self.series: list[tuple[float, float, float]] = []
         self._excluded, self._period = excluded, period
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
@@ -105,16 +107,18 @@ class RssSampler:
                     except psutil.Error:
                         pass
             self.peak_server_mb = max(self.peak_server_mb, server / 1e6)
-            own = me.memory_info().rss
-            self.series.append((time.perf_counter(), own / 1e6))
+            info = me.memory_info()
+            own = info.rss
+            self.series.append((time.perf_counter(), own / 1e6, (own - info.shared) / 1e6))
             self.peak_children_mb = max(self.peak_children_mb, children / 1e6)
             self.peak_total_mb = max(self.peak_total_mb, (children + own) / 1e6)
 
-    def quarters(self, began: float, ended: float) -> list[float]:
-        """The harvest process's peak RSS (MB) in each quarter of the time from ``began`` to ``ended``."""
+    def quarters(self, began: float, ended: float, anonymous: bool = False) -> list[float]:
+        """The harvest process's peak RSS (MB; ``anonymous``: its anonymous part) in each quarter of the time
+        from ``began`` to ``ended``."""
         step = (ended - began) / 4
-        return [max((mb for t, mb in self.series if began + n * step <= t < began + (n + 1) * step), default=0.0)
-                for n in range(4)]
+        return [max((sample[2 if anonymous else 1] for sample in self.series
+                     if began + n * step <= sample[0] < began + (n + 1) * step), default=0.0) for n in range(4)]
 
     def stop(self) -> None:
         self._done.set()
@@ -199,6 +203,8 @@ def one_run(datasets: int, seed: int, store: str, portals: int = 1, phases: tupl
                 if name == "first":
                     for n, mb in enumerate(sampler.quarters(started, started + elapsed), start=1):
                         out[f"first_rss_q{n}_mb"] = mb
+                    for n, mb in enumerate(sampler.quarters(started, started + elapsed, anonymous=True), start=1):
+                        out[f"first_anon_q{n}_mb"] = mb
                 out[f"{name}_datasets_per_s"] = datasets / elapsed
                 out[f"{name}_seconds"] = elapsed
                 store_seconds, records = clock.lap()
@@ -296,7 +302,10 @@ def print_summary(result: dict[str, Any]) -> None:
           (f", store server {medians['store_server_rss_mb']:.0f} MB" if "store_server_rss_mb" in medians else ""))
     if "first_rss_q1_mb" in medians:
         print("  harvest process peak RSS per quarter of the first harvest: " +
-              " → ".join(f"{medians[f'first_rss_q{n}_mb']:.0f}" for n in range(1, 5)) + " MB")
+              " → ".join(f"{medians[f'first_rss_q{n}_mb']:.0f}" for n in range(1, 5)) + " MB" +
+              ("; its anonymous memory (RSS less mapped file pages) " +
+               " → ".join(f"{medians[f'first_anon_q{n}_mb']:.0f}" for n in range(1, 5)) + " MB"
+               if "first_anon_q1_mb" in medians else ""))
 
 
 def main() -> None:
