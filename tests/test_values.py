@@ -29,10 +29,13 @@ def test_dates_in_the_shapes_portals_send(text: str, expected: object) -> None:
 def test_naive_times_take_the_rules_zone_and_epoch_millis_are_utc() -> None:
     local = parse_datetime("2021-07-06 03:25:19", UTC8)
     assert local.utcoffset() == timedelta(hours=8)
+    assert parse_datetime("2021-07-06T03:25:19.5", UTC8) == datetime(2021, 7, 6, 3, 25, 19, 500000, tzinfo=UTC8)
+    assert parse_datetime("2021-07-06T03:25:19Z", UTC8).utcoffset() == timedelta(0)  # its own zone wins
     assert parse_datetime(1625513119000, UTC8) == datetime(2021, 7, 5, 19, 25, 19, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize("bad", ["not-a-date", "2021-13-45", "yesterday", "2021-02-30"])
+@pytest.mark.parametrize("bad", ["not-a-date", "2021-13-45", "yesterday", "2021-02-30", "2021-02-30T10:00:00",
+                                 "2021-02-03T25:00:00Z"])
 def test_invalid_dates_raise(bad: str) -> None:
     with pytest.raises(BadValue, match="invalid date"):
         parse_datetime(bad)
@@ -70,6 +73,10 @@ def test_ntriples_terms_escape_and_parse_back() -> None:
     assert rdf.literal_parts(triples[0].o) == (nasty.replace("\x07", ""), "zh", None)
     with pytest.raises(ValueError):
         rdf.iri("relative/path")
+    # text that is not "printable" to Python but that N-Triples carries as it is: tab, ideographic space,
+    # line and paragraph separators
+    for kept in ("a\tb", "济南\u3000市", "a\u2028b\u2029c", "\u00a0"):
+        assert rdf.literal(kept, "zh") == f'"{kept}"@zh'
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -81,6 +81,8 @@ def safe_iri(value: str | None) -> str | None:
 
 
 def _escape(text: str) -> str:
+    if text.isprintable() and '"' not in text and "\\" not in text:  # the common case, checked in C
+        return text
     if _CONTROL.search(text):
         text = _CONTROL.sub("", text)
     if _NEEDS_ESCAPE.search(text):

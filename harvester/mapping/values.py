@@ -22,6 +22,13 @@ class BadValue(ValueError):
 
 def parse_datetime(value: object, default_tz: timezone = timezone.utc) -> datetime | date:
     """A ``datetime`` (aware; ``default_tz`` for naive input) or a ``date`` for date-only input."""
+    if value.__class__ is str and len(value) >= 19 and value[10] == "T" and value[4] == "-":
+        try:  # the common shape (CKAN's metadata_created, ISO 8601 timestamps), without the cache or patterns
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=default_tz)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _from_epoch(float(value), default_tz)
     text = str(value).strip()
