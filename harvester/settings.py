@@ -75,7 +75,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("trust.link_check_budget", 600.0, "Seconds one link-check run of a source may take (0: no limit).",
             float),
     Setting("harvest.batch_size", 1000, "Records mapped, then written to the store and index, per batch "
-            "(larger batches mean fewer, larger store segments).", int),
+            "(larger batches mean fewer, larger store segments; 500 holds ~170 MB less, ~6% slower).", int),
     Setting("harvest.map_workers", 1 if (os.cpu_count() or 1) > 1 else 0, "Processes that map records "
             "beside the harvest process (0: map in the harvest process itself).", int),
     Setting("harvest.delete_guard", 0.2, "Largest share of a source a complete harvest may delete "
