@@ -191,6 +191,36 @@ def test_a_relinking_the_store_fails_is_applied_again_by_the_next_job(
     assert len(_stored_links(ctx)) == SECOND - 2
 
 
+def test_relinking_marks_the_documents_a_few_at_a_time_and_patches_only_the_links_that_change(
+        two_portals, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A region can be 100,000s of records at national scale: their documents are read back and written in
+    chunks, and the links are compared member by member, not as two whole sets."""
+    ctx, second, sources = two_portals
+    monkeypatch.setattr(duplicates, "MARK_CHUNK", 2)
+    upserted: list[int] = []
+    upsert = type(ctx.index).upsert
+
+    def counted(self, docs) -> None:  # type: ignore[no-untyped-def]
+        docs = list(docs)
+        upserted.append(len(docs))
+        upsert(self, docs)
+    monkeypatch.setattr(type(ctx.index), "upsert", counted)
+    patches: list[tuple[list[Triple], list[Triple]]] = []
+    patch = ctx.store.patch_graph
+    monkeypatch.setattr(ctx.store, "patch_graph",
+                        lambda graph, removed, added: patches.append((removed, added)) or patch(graph, removed, added))
+    monkeypatch.setattr(ctx, "settings", ctx.settings.with_values(harvest_delete_guard=1.0))
+    second.remove([0, 1, 2])
+    assert run_job(ctx, sources[1]).counts.deleted == 3
+    # the three primaries lose their marks (the copies' documents are gone): in chunks of at most two
+    assert sum(upserted) == 3 and max(upserted) <= 2
+    [(removed, added)] = patches
+    assert len(removed) == 3 and added == []
+    assert _stored_links(ctx) == _links_of(ctx, ctx.trust.cluster_members())
+    folded = ctx.index.search(SearchQuery(collapse=True, per_page=100))
+    assert sum(1 for h in folded.hits if h.doc.also_on) == SECOND - 3
+
+
 def _stored_links(ctx: Context) -> set[tuple[str, str]]:
     rows = ctx.store.select("SELECT ?a ?b WHERE { GRAPH ?g { ?a <http://www.w3.org/2002/07/owl#sameAs> ?b } }")
     return {(r["a"], r["b"]) for r in rows}

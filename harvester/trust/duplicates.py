@@ -32,6 +32,8 @@ from harvester.trust.register import RELINK_ALL
 _IDENTIFIER, _LANDING, _DOWNLOAD = term("dct:identifier"), term("dcat:landingPage"), term("dcat:downloadURL")
 _SAME_AS = term("owl:sameAs")
 _TITLE_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+#: search documents read back, marked and written at a time when relinking
+MARK_CHUNK = 1000
 #: identifiers shorter than this (or all digits) are portal-local numbers, not shared across portals
 MIN_IDENTIFIER = 10
 
@@ -123,20 +125,24 @@ def refresh(ctx: Any) -> int:
         return 0
     changed = sorted(m for m in set(before) | set(after) if before.get(m) != after.get(m))
     if linked:
-        old, new = _links(iris, before, changed), _links(iris, after, changed)
-        if old != new:
-            store.patch_graph(links, sorted(old - new), sorted(new - old))
+        removed, added = _link_changes(iris, before, after, changed)
+        if removed or added:
+            store.patch_graph(links, removed, added)
     elif after:
         store.patch_graph(links, [], sorted(_links(iris, after, after)))
     trust.update_clusters(changed, after)
     trust.relinked(upto)
-    docs = []
-    for doc in filter(None, (index.get(m) for m in changed)):
-        marked = _marked(doc, after.get(doc.id, []))
-        if (marked.duplicate_of, marked.also_on) != (doc.duplicate_of, doc.also_on):
-            docs.append(marked)
-    if docs:
-        index.upsert(docs)
+    marked_any = False
+    for start in range(0, len(changed), MARK_CHUNK):  # a few documents at a time: a region can be 100,000s
+        docs = []
+        for doc in filter(None, (index.get(m) for m in changed[start:start + MARK_CHUNK])):
+            marked = _marked(doc, after.get(doc.id, []))
+            if (marked.duplicate_of, marked.also_on) != (doc.duplicate_of, doc.also_on):
+                docs.append(marked)
+        if docs:
+            index.upsert(docs)
+            marked_any = True
+    if marked_any:
         index.commit()
     return len(changed)
 
@@ -158,15 +164,35 @@ def _region(trust: Any, changed: set[str]) -> tuple[set[str], list[tuple[str, st
     return region, pairs
 
 
+def _link_changes(iris: Any, before: dict[str, list[str]], after: dict[str, list[str]],
+                  members: Iterable[str]) -> tuple[list[Triple], list[Triple]]:
+    """The ``owl:sameAs`` links to ``members`` that go and that come: only those whose cluster's primary
+    changed (most members of a grown cluster keep theirs, and their links stay as they are)."""
+    removed, added = [], []
+    for member in members:
+        old, new = _primary(before, member), _primary(after, member)
+        if old != new:
+            if old:
+                removed.append(_link(iris, old, member))
+            if new:
+                added.append(_link(iris, new, member))
+    return sorted(removed), sorted(added)
+
+
+def _primary(clustered: dict[str, list[str]], member: str) -> str | None:
+    """The primary ``member`` is linked from, if it is clustered and not the primary itself."""
+    group = clustered.get(member)
+    return group[0] if group and group[0] != member else None
+
+
+def _link(iris: Any, primary: str, member: str) -> Triple:
+    return Triple(f"<{iris.dataset(*primary.split('/', 1))}>", _SAME_AS, f"<{iris.dataset(*member.split('/', 1))}>")
+
+
 def _links(iris: Any, clustered: dict[str, list[str]], members: Iterable[str]) -> set[Triple]:
     """The ``owl:sameAs`` links to ``members`` from their clusters' primaries (a primary has none)."""
-    out = set()
-    for member in members:
-        group = clustered.get(member)
-        if group and group[0] != member:
-            out.add(Triple(f"<{iris.dataset(*group[0].split('/', 1))}>", _SAME_AS,
-                           f"<{iris.dataset(*member.split('/', 1))}>"))
-    return out
+    return {_link(iris, primary, member) for member in members
+            if (primary := _primary(clustered, member)) is not None}
 
 
 def mark(trust: Any, docs: list[DatasetDoc]) -> list[DatasetDoc]:
