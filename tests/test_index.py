@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from harvester.index import cache
+from harvester.index import cache, queries, schema
 from harvester.index import FACETS, IndexFormatError, IndexLockedError, SearchIndex, SearchIndexError, SearchQuery
 from harvester.index.analysis import analyze_query, index_terms
 from harvester.model import DatasetDoc
@@ -154,6 +154,19 @@ def test_recall_equals_substring_truth(corpus_index: SearchIndex, corpus: list[D
     expected = truth(corpus, q)
     assert expected, f"the corpus should contain {q!r}"
     assert all_ids(corpus_index, q) == expected
+    counted = corpus_index.search(SearchQuery(q=q, facet_limit=100)).facets["source"]  # one source per doc
+    assert sum(count for _, count in counted) == len(expected)
+    assert all_ids(corpus_index, q, sort="modified") == expected  # unscored: matched in the all-text field
+
+
+def test_a_phrase_never_matches_across_two_fields(index: SearchIndex) -> None:
+    load(index, doc("s/1", "公交", title_en="Jinan bus air", description_en="quality report"),
+         doc("s/2", "公交", title_en="air-quality", keywords=["气质"]), doc("s/3", "空气", keywords=["质量"]))
+    for q, expected in (("air-quality", {"s/2"}), ("空气质量", set()), ("air quality", {"s/1", "s/2"})):
+        for sort in ("relevance", "modified"):
+            result = index.search(SearchQuery(q=q, sort=sort))
+            assert {hit.doc.id for hit in result.hits} == expected and result.total == len(expected), (q, sort)
+            assert sum(count for _, count in result.facets["source"]) == len(expected), (q, sort)
 
 
 def test_english_words_are_case_insensitive_and_whole_words(index: SearchIndex) -> None:
@@ -226,6 +239,60 @@ def test_facet_limit_cuts_ties_by_value(index: SearchIndex) -> None:
     assert facets["keyword"] == [("常见", 14), ("k0", 2), ("k1", 2)]
     assert facets["source"] == [("s", 14)]
     assert facets["license"] == []
+
+
+HOSTILE_FORMATS = ["*", '["CSV"]', "[", 'a"b\\c', "CSV", "csv", "格式\x1f分隔", "", "  "]
+
+
+def test_multi_valued_facets_counted_by_value_set_match_their_values_whatever_the_values(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(5)
+    docs = [doc(f"s/{n}", "数据", formats=rng.sample(HOSTILE_FORMATS, rng.randint(0, 4)),
+                themes=rng.sample(["TRAN", "ENVI", "ECON"], rng.randint(0, 3))) for n in range(60)]
+    load(index, *docs)
+    asked: list[dict] = []
+    aggregation = queries.facet_aggregation
+    monkeypatch.setattr(queries, "facet_aggregation", lambda *args, **kwargs: asked.append(
+        request := aggregation(*args, **kwargs)) or request)
+    for filters in ({}, {"format": ["*", '["CSV"]']}, {"theme": ["TRAN"], "format": ["CSV"]}):
+        index._cache.invalidate()
+        result = index.search(SearchQuery(q="数据", filters=filters, facet_limit=100))
+        for facet in ("theme", "format"):
+            others = {f: v for f, v in filters.items() if f != facet}
+            ids = {d.id for d in docs if all(facet_values(d, f) & set(v) for f, v in others.items())}
+            assert result.facets[facet] == expected_facets(docs, ids, facet), (filters, facet)
+    fields = {a["terms"]["field"] for request in asked for a in request.values()}
+    assert {"s_format", "s_theme"} <= fields and "f_format" not in fields  # the sets were added up
+
+
+def test_value_sets_too_long_or_too_many_are_counted_from_the_values(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many = [f"format-{n:03d}" for n in range(300)]  # a value set longer than MAX_VALUE_SET_CHARS
+    docs = [doc("s/0", "数据", formats=many)] + [doc(f"s/{n}", "数据", formats=[f"F{n}", "CSV"]) for n in range(1, 6)]
+    load(index, *docs)
+    everything = {d.id for d in docs}
+    assert index.search(SearchQuery(q="数据", facet_limit=1000)).facets["format"] == \
+        expected_facets(docs, everything, "format")
+    index.delete(["s/0"])
+    index.commit()
+    monkeypatch.setattr(queries, "MAX_VALUE_SETS", 2)  # 5 distinct sets: more than asked for
+    counted = index.search(SearchQuery(q="数据", facet_limit=3)).facets["format"]
+    assert counted == [("CSV", 5), ("F1", 1), ("F2", 1)]
+
+
+def test_keyword_counts_split_over_columns_merge_into_the_exact_top(index: SearchIndex) -> None:
+    words = [f"词{n:02d}" for n in range(30)]
+    assert {schema.part_of(w, 2) for w in words[:6]} == {0, 1}  # the top values lie in both columns
+    rng = random.Random(3)
+    docs = [doc(f"s/{n}", "数据" if n % 3 else "交通",
+                keywords=[w for rank, w in enumerate(words) if rng.random() < 1 / (rank + 1.5)]) for n in range(200)]
+    load(index, *docs)
+    for q, limit in (("", 5), ("交通", 7), ("数据", 30)):
+        result = index.search(SearchQuery(q=q, facet_limit=limit))
+        ids = {d.id for d in docs if not q or q in d.title}
+        assert result.facets["keyword"] == expected_facets(docs, ids, "keyword")[:limit], q
 
 
 def test_unknown_facets_and_empty_selections_are_ignored(corpus_index: SearchIndex, corpus: list) -> None:

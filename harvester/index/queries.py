@@ -7,13 +7,26 @@ term, a search with limit 0) are avoided by construction.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Iterable, Mapping
+
+import orjson
 
 import tantivy
 from tantivy import Occur, Query
 
 from harvester.index.analysis import QueryTerm, single_char_regex
-from harvester.index.schema import FILTERS, TEXT_FIELD_BOOSTS, facet_field
+from harvester.index.schema import (
+    ANY_FIELD,
+    FACET_PARTS,
+    FILTERS,
+    TEXT_FIELD_BOOSTS,
+    TOO_MANY,
+    VALUE_SET_FACETS,
+    facet_field,
+    part_field,
+    value_set_field,
+)
 
 #: At most this many selected values per facet are honoured.
 MAX_FILTER_VALUES = 50
@@ -21,6 +34,8 @@ MAX_FILTER_VALUES = 50
 #: The cost follows the distinct values present, not this number; tantivy's 65,000-bucket limit applies to
 #: the returned buckets (size), not to this.
 FACET_SEGMENT_SIZE = 1_000_000
+#: value sets asked for per facet; a result with more is counted again from the multi-valued column
+MAX_VALUE_SETS = 10_000
 #: Lets a document matching in several fields score a little above one matching in only its best field.
 DISMAX_TIE_BREAKER = 0.2
 
@@ -30,6 +45,16 @@ def text_query(schema: tantivy.Schema, terms: list[QueryTerm]) -> Query | None:
     if not terms:
         return None
     per_term = [_any_field_query(schema, term) for term in terms]
+    if len(per_term) == 1:
+        return per_term[0]
+    return Query.boolean_query([(Occur.Must, q) for q in per_term])
+
+
+def match_query(schema: tantivy.Schema, terms: list[QueryTerm]) -> Query | None:
+    """The documents ``text_query`` finds, unscored, from the one field holding all the text (for counting)."""
+    if not terms:
+        return None
+    per_term = [_field_query(schema, ANY_FIELD, term) for term in terms]
     if len(per_term) == 1:
         return per_term[0]
     return Query.boolean_query([(Occur.Must, q) for q in per_term])
@@ -86,19 +111,66 @@ def combine(text: Query | None, filters: Mapping[str, Query]) -> Query:
     return Query.boolean_query(clauses)
 
 
-def facet_aggregation(facets: Iterable[str], limit: int) -> dict[str, Any]:
-    """One terms aggregation per facet, in a single request: exact top-``limit`` buckets by count."""
-    return {
-        facet: {"terms": {"field": facet_field(facet), "size": limit, "segment_size": FACET_SEGMENT_SIZE}}
-        for facet in facets
-    }
+def counted_as(facet: str) -> list[str]:
+    """The names a facet is counted under: itself, or one per part of a FACET_PARTS facet ("keyword/0")."""
+    parts = FACET_PARTS.get(facet)
+    return [f"{facet}/{part}" for part in range(parts)] if parts else [facet]
 
 
-def facet_buckets(result: Mapping[str, Any], facets: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
-    """[(value, count)] per facet from an aggregation result, count descending then value ascending."""
+def facet_aggregation(names: Iterable[str], limit: int, value_sets: bool = True) -> dict[str, Any]:
+    """One terms aggregation per facet or part (``counted_as``), in a single request: exact top-``limit``
+    buckets by count. A facet of VALUE_SET_FACETS asks for every value set instead (``facet_buckets`` adds
+    them up), unless ``value_sets`` is false."""
+    request: dict[str, Any] = {}
+    for name in names:
+        facet, _, part = name.partition("/")
+        if part:
+            field, size = part_field(facet, int(part)), limit
+        elif value_sets and facet in VALUE_SET_FACETS:
+            field, size = value_set_field(facet), MAX_VALUE_SETS
+        else:
+            field, size = facet_field(facet), limit
+        request[name] = {"terms": {"field": field, "size": size, "segment_size": FACET_SEGMENT_SIZE}}
+    return request
+
+
+def facet_buckets(
+    result: Mapping[str, Any], names: Iterable[str], limit: int, value_sets: bool = True
+) -> tuple[dict[str, list[tuple[str, int]]], list[str]]:
+    """[(value, count)] per name from the result of ``facet_aggregation(names, limit, value_sets)``, count
+    descending then value ascending, at most ``limit``; and the facets whose value sets could not be added up
+    (a document with too many values, or more sets than asked for), to be counted again without value sets.
+    Parts stay apart until ``join_parts``."""
     counts: dict[str, list[tuple[str, int]]] = {}
-    for facet in facets:
-        buckets = result.get(facet, {}).get("buckets", [])
-        pairs = [(str(b["key"]), int(b["doc_count"])) for b in buckets]
-        counts[facet] = sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
-    return counts
+    again: list[str] = []
+    for name in names:
+        found = result.get(name, {})
+        pairs = [(str(b["key"]), int(b["doc_count"])) for b in found.get("buckets", [])]
+        if value_sets and name in VALUE_SET_FACETS:
+            if found.get("sum_other_doc_count") or any(key == TOO_MANY for key, _ in pairs):
+                again.append(name)
+                continue
+            pairs = _value_counts(pairs)
+        counts[name] = _ranked(pairs, limit)
+    return counts, again
+
+
+def join_parts(counts: Mapping[str, list[tuple[str, int]]], limit: int) -> dict[str, list[tuple[str, int]]]:
+    """The counts with the parts of each FACET_PARTS facet merged into the facet's top ``limit``."""
+    joined: dict[str, list[tuple[str, int]]] = {}
+    for name, buckets in counts.items():
+        joined.setdefault(name.partition("/")[0], []).extend(buckets)
+    return {facet: _ranked(buckets, limit) if facet in FACET_PARTS else buckets for facet, buckets in joined.items()}
+
+
+def _ranked(pairs: list[tuple[str, int]], limit: int) -> list[tuple[str, int]]:
+    return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))[:limit]
+
+
+def _value_counts(sets: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Documents per value from documents per value set."""
+    totals: Counter[str] = Counter()
+    for key, count in sets:
+        for value in orjson.loads(key):
+            totals[value] += count
+    return list(totals.items())

@@ -22,7 +22,7 @@ import tantivy
 from tantivy import Order, Query
 
 from harvester.index import directory, highlight, queries, schema
-from harvester.index.analysis import MAX_QUERY_CHARS, QueryTerm, analyze_query, highlight_pattern
+from harvester.index.analysis import MAX_QUERY_CHARS, analyze_query, highlight_pattern
 from harvester.index.cache import BrowseCache, FacetCounts, FacetKey, Page, PageKey
 from harvester.index.errors import IndexLockedError, SearchIndexError
 from harvester.index.schema import FACETS
@@ -37,9 +37,6 @@ MAX_FACET_LIMIT = 1000
 #: Hits beyond this rank are never returned (bounds the top-k heap); the total is still exact.
 MAX_RESULT_WINDOW = 10_000
 WRITER_HEAP_BYTES = 128_000_000
-#: multi-valued facets with many values, counted each in a thread of its own (at 1M documents a broad word's
-#: keyword counts take ~60 ms, its format counts ~25 ms, the six other facets together ~15 ms)
-SEPARATE_FACETS = frozenset({"keyword", "format"})
 #: browse-all pages computed again after a commit when following commits (the most recently asked)
 WARM_PAGES = 8
 
@@ -216,14 +213,16 @@ class SearchIndex:
         else:
             if query.collapse:
                 filters[schema.PRIMARY_FIELD] = self._primary_only
-            # a query costlier to evaluate than to count is evaluated once for every facet (at 1M documents,
-            # several words: p95 67 → 36-42 ms against splitting the facets over the pool)
-            facet_counts = self._start_facet_counts(searcher, generation, text, filters, query, _costly(terms))
+            # what needs no scores (the counts, a page sorted by a field) matches in the one all-text field
+            match = queries.match_query(self._schema, terms)
+            facet_counts = self._start_facet_counts(searcher, generation, match, filters, query)
             if browsing:
                 total, found = self._browse_page(searcher, generation,
                                                  (query.sort, query.page, query.per_page, query.collapse))
             else:
-                total, found = _top_hits(searcher, queries.combine(text, filters), query, text is not None)
+                by_score = _sort_order(query.sort, text is not None)[0] is None
+                total, found = _top_hits(searcher, queries.combine(text if by_score else match, filters), query,
+                                         text is not None)
             facets = facet_counts()
             if key is not None:
                 self._cache.keep_query(generation, key, (total, found), facets)
@@ -295,7 +294,6 @@ class SearchIndex:
         text: Query | None,
         filters: dict[str, Query],
         query: SearchQuery,
-        one_pass: bool = False,
     ) -> Callable[[], FacetCounts]:
         """Starts the counts under the full query for unfiltered facets, and for each filtered facet under
         the query without that facet's own filter (multi-select); returns the function that waits for them.
@@ -305,17 +303,17 @@ class SearchIndex:
         if text is None and set(filters) == browse_only:
             return lambda: _cut(self._browse_facets(searcher, generation, collapse), limit)
         unfiltered = [f for f in FACETS if f not in filters]
-        pending = self._count(searcher, queries.combine(text, filters), unfiltered, limit, one_pass)
+        pending = self._count(searcher, queries.combine(text, filters), unfiltered, limit)
         from_browse = []
         for facet in (f for f in filters if f in FACETS):
             others = {f: q for f, q in filters.items() if f != facet}
             if text is None and set(others) == browse_only:
                 from_browse.append(facet)
             else:
-                pending += self._count(searcher, queries.combine(text, others), [facet], limit, one_pass)
+                pending += self._count(searcher, queries.combine(text, others), [facet], limit)
 
         def gather() -> FacetCounts:
-            counts = _merged(pending)
+            counts = _merged(pending, limit)
             if from_browse:
                 browse = self._browse_facets(searcher, generation, collapse)
                 counts.update({facet: browse[facet][:limit] for facet in from_browse})
@@ -323,22 +321,24 @@ class SearchIndex:
         return gather
 
     def _count(self, searcher: tantivy.Searcher, query: Query, facets: list[str],
-               limit: int, one_pass: bool = False) -> list[Future[FacetCounts]]:
-        """Aggregations of ``facets`` under ``query`` started on the pool: each multi-valued facet in a task
-        of its own (they cost the most), the others together; all in one task when ``one_pass``."""
-        if one_pass:
-            groups = [facets]
-        else:
-            groups = [[f] for f in facets if f in SEPARATE_FACETS] + [[f for f in facets if f not in SEPARATE_FACETS]]
+               limit: int) -> list[Future[FacetCounts]]:
+        """Aggregations of ``facets`` under ``query`` started on the pool, one task per part of a FACET_PARTS
+        facet (the costliest to count: at 1M documents a broad word's keywords take ~40 ms in one column, the
+        seven other facets together ~6 ms), the other facets counted with the first part. Each task evaluates
+        the query again: two evaluations on two cores beat one (several words at 1M: 47 → ~30 ms)."""
+        names = [name for facet in facets for name in queries.counted_as(facet)]
+        parts = [name for name in names if name not in facets]
+        whole = [name for name in names if name in facets]
+        groups = [[*parts[:1], *whole], *([part] for part in parts[1:])]
         return [self._pool.submit(_aggregate, searcher, query, group, limit) for group in groups if group]
 
     def _browse_facets(self, searcher: tantivy.Searcher, generation: int, collapse: bool) -> FacetCounts:
         """Every facet's counts over all documents, at the largest limit (shared with the cache: cut them)."""
         counts = self._cache.facets(generation, collapse)
         if counts is None:
-            query = self._browse_query(collapse)
+            query, limit = self._browse_query(collapse), MAX_FACET_LIMIT
             counts = self._once((generation, "facets", collapse),
-                                lambda: _merged(self._count(searcher, query, list(FACETS), MAX_FACET_LIMIT)))
+                                lambda: _merged(self._count(searcher, query, list(FACETS), limit), limit))
             self._cache.keep_facets(generation, collapse, counts)
         return counts
 
@@ -446,16 +446,11 @@ def _stored_bytes(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> by
     return raw
 
 
-def _merged(pending: list[Future[FacetCounts]]) -> FacetCounts:
+def _merged(pending: list[Future[FacetCounts]], limit: int) -> FacetCounts:
     counts: FacetCounts = {}
     for future in pending:
         counts.update(future.result())
-    return counts
-
-
-def _costly(terms: list[QueryTerm]) -> bool:
-    """Whether evaluating the query costs more than counting its hits: several words, a phrase, a character."""
-    return len(terms) > 1 or any(len(term.tokens) > 1 or term.single_char for term in terms)
+    return queries.join_parts(counts, limit)
 
 
 def _cut(counts: FacetCounts, limit: int) -> FacetCounts:
@@ -468,9 +463,15 @@ def _cache_key(query: SearchQuery) -> Hashable:
             query.collapse)
 
 
-def _aggregate(searcher: tantivy.Searcher, query: Query, facets: Iterable[str], limit: int) -> FacetCounts:
-    facets = list(facets)
-    return queries.facet_buckets(searcher.aggregate(query, queries.facet_aggregation(facets, limit)), facets)
+def _aggregate(searcher: tantivy.Searcher, query: Query, names: Iterable[str], limit: int) -> FacetCounts:
+    """Counts of facets or their parts (``queries.counted_as``) under ``query``, keyed by those names."""
+    names = list(names)
+    result = searcher.aggregate(query, queries.facet_aggregation(names, limit))
+    counts, again = queries.facet_buckets(result, names, limit)
+    if again:  # rare: documents with very many values, or very many distinct sets of them
+        result = searcher.aggregate(query, queries.facet_aggregation(again, limit, value_sets=False))
+        counts.update(queries.facet_buckets(result, again, limit, value_sets=False)[0])
+    return counts
 
 
 def _make_hit(raw: bytes, score: float, pattern: re.Pattern[str] | None) -> Hit:
