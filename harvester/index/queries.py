@@ -11,7 +11,6 @@ from collections import Counter
 from typing import Any, Iterable, Mapping
 
 import orjson
-
 import tantivy
 from tantivy import Occur, Query
 

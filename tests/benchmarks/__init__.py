@@ -1,0 +1,20 @@
+"""The benchmarks (run as commands, not by pytest); see docs/performance.md."""
+
+from __future__ import annotations
+
+import resource
+from pathlib import Path
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS in MB since it started its program.
+
+    Linux's ``VmHWM``, not ``ru_maxrss``: a child started with the "spawn" method begins with the ``ru_maxrss``
+    of its parent at the fork (the kernel keeps the larger across the exec), so a benchmark run from a large
+    process would report that process's size."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # elsewhere: the best there is

@@ -21,7 +21,6 @@ import json
 import multiprocessing
 import os
 import platform
-import resource
 import statistics
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from harvester.demo.portal import DemoPortal, serve
 from harvester.jobs import run_job
 from harvester.model import JobStatus, Source
 from harvester.settings import SETTINGS, load_settings
+from tests.benchmarks import peak_rss_mb
 from tests.conftest import make_settings
 from tests.servers import OxigraphServer, VirtuosoServer
 
@@ -219,7 +219,7 @@ def one_run(datasets: int, seed: int, store: str, portals: int = 1, phases: tupl
             sampler.stop()
             for remote in remotes:
                 remote.stop()
-    out["harvest_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["harvest_rss_mb"] = peak_rss_mb()
     out["map_workers_rss_mb"] = sampler.peak_children_mb
     if store != "embedded":
         out["store_server_rss_mb"] = sampler.peak_server_mb

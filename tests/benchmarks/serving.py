@@ -14,7 +14,7 @@ opens the data directory as ``harvester serve`` does (Context + the Flask app) a
   ``harvester serve``'s does (computed again in the background; the warm-up's own time is reported too);
 - SPARQL: the five researcher queries of tests.benchmarks.sparql through the store's public query path;
 - pages: the search page and the SPARQL endpoint through the app (in-process client, no network);
-- its peak RSS (ru_maxrss).
+- its peak RSS (tests.benchmarks.peak_rss_mb).
 
 Loading the store is what takes long (the bulk load itself runs at ~600–900 records/s on 2 cores for
 records of ~130 triples): ``--store-time-box`` bounds each size's load, and the result says how many
@@ -28,7 +28,6 @@ import json
 import multiprocessing
 import os
 import platform
-import resource
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +35,7 @@ from typing import Any
 from urllib.parse import quote
 
 from harvester.index import FACETS
-from tests.benchmarks import search, sparql, web
+from tests.benchmarks import peak_rss_mb, search, sparql, web
 
 PAGES = {
     "search page: word + 2 facets": "/search?q=交通&theme=TRAN&format=CSV",
@@ -90,7 +89,7 @@ def measure_web(data_dir: Path, store_records: int, runs: int) -> dict[str, Any]
             found["pages"][name] = web.time_page(client, url, max(20, runs // 5))
     finally:
         ctx.close()
-    found["web_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    found["web_rss_mb"] = round(peak_rss_mb())
     return found
 
 
