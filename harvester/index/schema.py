@@ -48,8 +48,8 @@ PRIMARY_FIELD = "f_primary"
 #: analysed text field → query boost; title and keyword matches outrank description-only matches
 TEXT_FIELD_BOOSTS = {"t_title": 3.0, "t_keywords": 2.5, "t_publisher": 1.5, "t_columns": 1.2, "t_body": 1.0}
 #: every analysed text field again, in one field: the facet counts (which need no scores) match a word with
-#: one term query there instead of a union over the five fields (at 1M documents, 数据: 7.8 → ~5 ms a pass;
-#: three words: ~20 → ~5 ms). Fields are joined with BOUNDARY, a token no query has, so that a phrase never
+#: one term query there instead of a union over the five fields (at 1M documents, 数据: 12 → 5 ms a pass;
+#: three words: 21 → 11 ms). Fields are joined with BOUNDARY, a token no query has, so that a phrase never
 #: matches across two fields (as it cannot in them).
 ANY_FIELD = "t_any"
 BOUNDARY = "|"
