@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import click
 
 from harvester.context import Context, validate_source_id
+from harvester.index import IndexFormatError, IndexLockedError
 from harvester.model import Job, JobStatus, Source
 from harvester.settings import load_settings
 
@@ -34,7 +35,17 @@ config_option = click.option("--config", "config", envvar="HARVESTER_CONFIG", de
                              help="Config file (TOML). Default: ./harvester.toml; env HARVESTER_CONFIG.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Reports what an operator acts on (an index to rebuild, an index another process writes) in one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (IndexFormatError, IndexLockedError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @config_option
 @click.version_option(package_name="harvester")
 @click.pass_context

@@ -10,6 +10,7 @@ import rdflib
 from click.testing import CliRunner
 
 from harvester.cli import main
+from harvester.index import SCHEMA_VERSION, SearchIndex, SearchQuery
 
 
 @pytest.fixture
@@ -95,3 +96,30 @@ def test_the_demo_harvests_the_bundled_portal(tmp_path: Path) -> None:
     assert "demo CKAN portal" in result.output and "added 40" in result.output
     assert "1 records kept from the public (不予开放)" in result.output  # package 30 of 40
     assert "validated 39: 0 fail DCAT-AP 3 SHACL" in result.output
+
+
+def test_the_demo_rebuilds_a_search_index_an_earlier_version_left(tmp_path: Path) -> None:
+    args = ["demo", "--no-serve", "--port", "0", "--datasets", "20", "--data-dir", str(tmp_path / "demo")]
+    assert CliRunner().invoke(main, args, catch_exceptions=False).exit_code == 0
+    meta = tmp_path / "demo" / "index" / "meta.json"
+    meta.write_text(meta.read_text().replace(f'"schema_version": {SCHEMA_VERSION}', '"schema_version": 3'))
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"index schema version 3, this harvester needs {SCHEMA_VERSION}" in result.output
+    assert "rebuilding it" in result.output and "unchanged 20" in result.output
+    with SearchIndex(tmp_path / "demo" / "index") as index:
+        assert index.search(SearchQuery(q="济南")).total > 0
+
+
+def test_commands_report_an_outdated_search_index_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / "meta.json").write_text(json.dumps(
+        {"format": "harvester-search-index", "schema_version": 3, "tantivy": "0.27.0"}))
+    result = CliRunner().invoke(main, ["reindex"], env={"HARVESTER_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output  # reindex is the way out
+    (tmp_path / "index" / "meta.json").write_text(json.dumps(
+        {"format": "harvester-search-index", "schema_version": 3, "tantivy": "0.27.0"}))
+    result = CliRunner().invoke(main, ["serve", "--port", "0"], env={"HARVESTER_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 1 and result.exc_info[0] is SystemExit
+    assert "index schema version 3" in result.output and "run `harvester reindex`" in result.output
+    assert "Traceback" not in result.output

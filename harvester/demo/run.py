@@ -13,8 +13,10 @@ from harvester.demo.csw_portal import start_csw_demo
 from harvester.demo.custom_portals import start_custom_demos
 from harvester.demo.dcat_feed import start_dcat_demo
 from harvester.demo.portal import DemoPortal, serve
+from harvester.index import IndexFormatError
 from harvester.jobs import run_job
 from harvester.model import JobStatus, Source
+from harvester.reindex import reindex
 from harvester.settings import load_settings
 
 DEMO_SOURCE_ID = "jinan-ckan"
@@ -39,6 +41,7 @@ def run_demo(port: int, datasets: int, data_dir: Path, serve_site: bool = True) 
     ctx = Context(settings)
     portals: list[Any] = []
     try:
+        _rebuild_an_older_index(ctx)
         sources = _start_portals(datasets, port, portals)
         failed = False
         for source in sources:
@@ -54,6 +57,16 @@ def run_demo(port: int, datasets: int, data_dir: Path, serve_site: bool = True) 
         for running in portals:
             running.stop()
         ctx.close()
+
+
+def _rebuild_an_older_index(ctx: Context) -> None:
+    """A demo catalog kept from an earlier version may hold a search index of an older layout: the demo
+    rebuilds it from the store (what ``harvester reindex`` does) instead of stopping."""
+    try:
+        ctx.index
+    except IndexFormatError as exc:
+        print(f"{exc}: rebuilding it", flush=True)
+        print(f"indexed {reindex(ctx)} datasets", flush=True)
 
 
 def _start_portals(datasets: int, port: int, portals: list[Any]) -> list[Source]:
