@@ -41,21 +41,17 @@ DISMAX_TIE_BREAKER = 0.2
 
 def text_query(schema: tantivy.Schema, terms: list[QueryTerm]) -> Query | None:
     """All terms must match (AND); each term may match in any analysed field, scored by its best field."""
-    if not terms:
-        return None
-    per_term = [_any_field_query(schema, term) for term in terms]
-    if len(per_term) == 1:
-        return per_term[0]
-    return Query.boolean_query([(Occur.Must, q) for q in per_term])
+    return _all_of([_any_field_query(schema, term) for term in terms])
 
 
 def match_query(schema: tantivy.Schema, terms: list[QueryTerm]) -> Query | None:
     """The documents ``text_query`` finds, unscored, from the one field holding all the text (for counting)."""
-    if not terms:
-        return None
-    per_term = [_field_query(schema, ANY_FIELD, term) for term in terms]
-    if len(per_term) == 1:
-        return per_term[0]
+    return _all_of([_field_query(schema, ANY_FIELD, term) for term in terms])
+
+
+def _all_of(per_term: list[Query]) -> Query | None:
+    if len(per_term) <= 1:
+        return per_term[0] if per_term else None
     return Query.boolean_query([(Occur.Must, q) for q in per_term])
 
 

@@ -291,26 +291,27 @@ class SearchIndex:
         self,
         searcher: tantivy.Searcher,
         generation: int,
-        text: Query | None,
+        match: Query | None,
         filters: dict[str, Query],
         query: SearchQuery,
     ) -> Callable[[], FacetCounts]:
-        """Starts the counts under the full query for unfiltered facets, and for each filtered facet under
-        the query without that facet's own filter (multi-select); returns the function that waits for them.
+        """Starts the counts under the full query (``match``: the words, unscored) for unfiltered facets, and
+        for each filtered facet under the query without that facet's own filter (multi-select); returns the
+        function that waits for them.
         The browse-all counts come from the cache."""
         limit, collapse = query.facet_limit, query.collapse
         browse_only = {schema.PRIMARY_FIELD} if collapse else set()
-        if text is None and set(filters) == browse_only:
+        if match is None and set(filters) == browse_only:
             return lambda: _cut(self._browse_facets(searcher, generation, collapse), limit)
         unfiltered = [f for f in FACETS if f not in filters]
-        pending = self._count(searcher, queries.combine(text, filters), unfiltered, limit)
+        pending = self._count(searcher, queries.combine(match, filters), unfiltered, limit)
         from_browse = []
         for facet in (f for f in filters if f in FACETS):
             others = {f: q for f, q in filters.items() if f != facet}
-            if text is None and set(others) == browse_only:
+            if match is None and set(others) == browse_only:
                 from_browse.append(facet)
             else:
-                pending += self._count(searcher, queries.combine(text, others), [facet], limit)
+                pending += self._count(searcher, queries.combine(match, others), [facet], limit)
 
         def gather() -> FacetCounts:
             counts = _merged(pending, limit)
