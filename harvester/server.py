@@ -30,11 +30,13 @@ def serve_forever(ctx: Context, host: str, port: int, threads: int = 8) -> None:
 
     from harvester.operations import harvests
     from web import create_app
+    from web.search import landing_query
 
     configure_logging(ctx.settings)
     start_process(ctx)
     app = create_app(ctx)
-    ctx.index.follow_commits()  # the landing page's counts are computed again after each commit, not on a visit
+    # the landing page is computed at start and again after each commit, not on a visit
+    ctx.index.follow_commits(warm=[landing_query()])
     running = harvests(ctx)
     _stop_on_sigterm()
     running.scheduler.start()

@@ -378,6 +378,101 @@ def test_a_following_index_counts_browse_all_again_after_each_commit(
     assert follower is not None and not follower.is_alive()
 
 
+def _hold_the_follower(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """(warming, release): the follower stops before computing a commit's browse-all until ``release``."""
+    warming, release = threading.Event(), threading.Event()
+    warm = SearchIndex._warm
+
+    def held(self: SearchIndex) -> None:
+        if self._to_warm is not None:
+            warming.set()
+            release.wait(5)
+        warm(self)
+    monkeypatch.setattr(SearchIndex, "_warm", held)
+    return warming, release
+
+
+@pytest.mark.parametrize("costly", [True, False])
+def test_while_a_following_index_counts_a_commit_browse_all_comes_from_the_previous_one_if_costly(
+        index: SearchIndex, monkeypatch: pytest.MonkeyPatch, costly: bool) -> None:
+    if costly:  # here every count takes less than the real threshold: make any of them count as costly
+        monkeypatch.setattr("harvester.index.search.STALE_WHILE_COMPUTING_ABOVE", 0.0)
+    load(index, doc("s/1", "数据", publisher="甲局"))
+    index.follow_commits(interval=0.05)
+    assert index.search(SearchQuery(per_page=5)).facets["publisher"] == [("甲局", 1)]
+    warming, release = _hold_the_follower(monkeypatch)
+    load(index, doc("s/2", "数据", publisher="乙局"))
+    assert warming.wait(5)
+    during = index.search(SearchQuery(per_page=5))
+    if costly:  # the previous commit's page and counts, at once
+        assert during.total == 1 and during.facets["publisher"] == [("甲局", 1)] and len(during.hits) == 1
+    else:  # cheap enough to count now
+        assert during.total == 2 and during.facets["publisher"] == [("乙局", 1), ("甲局", 1)]
+    assert index.search(SearchQuery(q="数据")).total == 2  # a search with words is never answered stale
+    assert index.search(SearchQuery(filters={"publisher": ["乙局"]})).facets["publisher"] == [("乙局", 1), ("甲局", 1)]
+    release.set()
+    deadline = time.monotonic() + 5
+    while index._warm_due is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    after = index.search(SearchQuery(per_page=5))
+    assert after.total == 2 and after.facets["publisher"] == [("乙局", 1), ("甲局", 1)]
+
+
+def test_a_failed_warm_up_leaves_browse_all_to_be_counted_afresh(index: SearchIndex,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("harvester.index.search.STALE_WHILE_COMPUTING_ABOVE", 0.0)
+    load(index, doc("s/1", "数据", publisher="甲局"))
+    index.follow_commits(interval=0.05)
+    index.search(SearchQuery())
+    failed, count = threading.Event(), SearchIndex._count
+
+    def failing(self: SearchIndex, *args: object) -> object:
+        if threading.current_thread().name == "index-follower":
+            failed.set()
+            raise RuntimeError("the disk went away")
+        return count(self, *args)
+    monkeypatch.setattr(SearchIndex, "_count", failing)
+    load(index, doc("s/2", "数据", publisher="乙局"))
+    assert failed.wait(5)
+    deadline = time.monotonic() + 5
+    while index._warm_due is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    result = index.search(SearchQuery())
+    assert result.total == 2 and result.facets["publisher"] == [("乙局", 1), ("甲局", 1)]
+
+
+def test_a_following_index_computes_the_landing_page_before_anyone_asks(index: SearchIndex,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    load(index, doc("s/1", "数据", publisher="甲局"), doc("s/2", "统计", publisher="乙局"))
+    landing = SearchQuery(per_page=5, collapse=True)
+    index.follow_commits(interval=60, warm=[landing, SearchQuery(q="数据")])  # a search with words is not warmed
+    deadline = time.monotonic() + 5
+    while index._cache.page(index._cache.generation, ("relevance", 1, 5, True)) is None:
+        assert time.monotonic() < deadline, "the landing page was not computed"
+        time.sleep(0.01)
+    assert index._cache.facets(index._cache.generation, True) is not None
+    assert index._cache.facets(index._cache.generation, False) is None and not index._cache._queries
+    monkeypatch.setattr(SearchIndex, "_count", lambda *args: pytest.fail("counted on a visit"))
+    result = index.search(landing)
+    assert result.total == 2 and result.facets["publisher"] == [("乙局", 1), ("甲局", 1)]
+
+
+def test_browse_entries_outlive_their_generation_until_computed_again() -> None:
+    kept, page_key = cache.BrowseCache(), ("relevance", 1, 20, False)
+    kept.keep_facets(0, False, {"publisher": [("甲局", 1)]}, 0.5)
+    kept.keep_page(0, page_key, (1, []), 0.25)
+    kept.invalidate()
+    kept.invalidate()  # nothing was computed in generation 1
+    assert kept.facets(2, False) is None and kept.page(2, page_key) is None
+    assert kept.stale_facets(False) == ({"publisher": [("甲局", 1)]}, 0.5)
+    assert kept.stale_page(page_key) == ((1, []), 0.25)
+    assert kept.asked(8) == ([page_key], [False])  # still computed again after the next commit
+    kept.keep_facets(2, False, {"publisher": [("乙局", 2)]}, 0.1)
+    kept.keep_facets(1, True, {"publisher": []}, 0.1)  # a value of an older generation is never kept
+    kept.invalidate()
+    assert kept.stale_facets(False) == ({"publisher": [("乙局", 2)]}, 0.1) and kept.stale_facets(True) is None
+
+
 def test_an_index_that_does_not_follow_counts_nothing_by_itself(index: SearchIndex) -> None:
     load(index, doc("s/1", "数据", publisher="甲局"))
     index.search(SearchQuery())

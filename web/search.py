@@ -57,6 +57,11 @@ def search_query_from_args(args: MultiDict[str, str], per_page: int = PER_PAGE) 
     )
 
 
+def landing_query() -> SearchQuery:
+    """The home page's search (no words, no filters): a serving process computes it before anyone asks."""
+    return search_query_from_args(MultiDict())
+
+
 def _positive_int(text: str | None, default: int) -> int:
     try:
         value = int(text or default)

@@ -9,9 +9,10 @@ from harvester.operations import harvests
 from harvester.server import start_process
 from harvester.settings import load_settings
 from web import create_app
+from web.search import landing_query
 
 context = Context(load_settings())
 start_process(context)
 harvests(context).scheduler.start()  # scheduled harvests run in this process, beside the site
 app = create_app(context)
-context.index.follow_commits()  # as harvester serve: browse-all is computed again after each commit
+context.index.follow_commits(warm=[landing_query()])  # as harvester serve: at start and after each commit

@@ -5,7 +5,9 @@ topic links, popular words).
 Entries belong to one index generation; ``invalidate`` (called on every reload) starts a new one. A value
 computed under an older generation is never stored, so a reader racing a commit cannot cache stale data.
 Browse-all facet counts are kept once per duplicates mode, at the largest facet limit; callers cut them to
-the limit asked.
+the limit asked. A browse-all entry outlives its generation as the *stale* one, with the seconds it took to
+compute: an index that follows commits answers with it while it computes the new generation's (see
+SearchIndex._browse_facets), so that a visitor never waits for the costliest counts of a large catalog.
 """
 
 from __future__ import annotations
@@ -32,13 +34,19 @@ class BrowseCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.generation = 0
-        self._facets: dict[FacetKey, FacetCounts] = {}
-        self._pages: dict[PageKey, Page] = {}
+        #: browse-all entries of this generation, and the latest of earlier ones: (value, seconds to compute)
+        self._facets: dict[FacetKey, tuple[FacetCounts, float]] = {}
+        self._pages: dict[PageKey, tuple[Page, float]] = {}
+        self._stale_facets: dict[FacetKey, tuple[FacetCounts, float]] = {}
+        self._stale_pages: dict[PageKey, tuple[Page, float]] = {}
         self._queries: OrderedDict[Hashable, tuple[Page, FacetCounts]] = OrderedDict()
 
     def invalidate(self) -> None:
         with self._lock:
             self.generation += 1
+            self._stale_facets.update(self._facets)
+            for key, entry in self._pages.items():
+                _bounded(self._stale_pages)[key] = entry
             self._facets = {}
             self._pages = {}
             self._queries = OrderedDict()
@@ -64,25 +72,36 @@ class BrowseCache:
 
     def facets(self, generation: int, key: FacetKey) -> FacetCounts | None:
         """The cached counts, shared with other readers (cut, never change them), or None."""
-        return self._facets.get(key) if generation == self.generation else None
+        found = self._facets.get(key) if generation == self.generation else None
+        return found[0] if found else None
 
-    def keep_facets(self, generation: int, key: FacetKey, counts: FacetCounts) -> None:
+    def keep_facets(self, generation: int, key: FacetKey, counts: FacetCounts, seconds: float = 0.0) -> None:
         with self._lock:
             if generation == self.generation:
-                self._facets[key] = _copy(counts)
+                self._facets[key] = (_copy(counts), seconds)
+
+    def stale_facets(self, key: FacetKey) -> tuple[FacetCounts, float] | None:
+        """The latest counts of an earlier generation (shared: never change them), and their cost in seconds."""
+        return self._stale_facets.get(key)
 
     def asked(self, pages: int) -> tuple[list[PageKey], list[FacetKey]]:
-        """The browse-all pages (the ``pages`` most recently computed) and counts of this generation."""
+        """The browse-all pages (the ``pages`` most recently computed) and counts of this generation, and those
+        of earlier ones that it has not computed again."""
         with self._lock:
-            return list(self._pages)[-pages:], list(self._facets)
+            return (list(dict.fromkeys([*self._stale_pages, *self._pages]))[-pages:],
+                    list(dict.fromkeys([*self._stale_facets, *self._facets])))
 
     def page(self, generation: int, key: PageKey) -> Page | None:
-        return self._pages.get(key) if generation == self.generation else None
+        found = self._pages.get(key) if generation == self.generation else None
+        return found[0] if found else None
 
-    def keep_page(self, generation: int, key: PageKey, page: Page) -> None:
+    def keep_page(self, generation: int, key: PageKey, page: Page, seconds: float = 0.0) -> None:
         with self._lock:
             if generation == self.generation:
-                _bounded(self._pages)[key] = page
+                _bounded(self._pages)[key] = (page, seconds)
+
+    def stale_page(self, key: PageKey) -> tuple[Page, float] | None:
+        return self._stale_pages.get(key)
 
 
 def _copy(counts: FacetCounts) -> FacetCounts:

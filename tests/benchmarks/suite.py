@@ -47,7 +47,8 @@ TARGETS = {
     "unchanged": ("unchanged re-harvest, datasets/s", 10_000, True),
     "mapping": ("mapping alone (map_task), datasets/s", 5000, True),
     "ratio": ("mapping ÷ rdflib baseline", 50, True),
-    "search": ("search p95 at 1M, ms (worst kind, each search the first since the last commit)", 50, False),
+    "search": ("search p95 at 1M, ms (worst kind: each search the first since the last commit, browse-all as "
+               "`serve` answers it right after one)", 50, False),
     "sparql": ("SPARQL point lookup p95 at 1M, ms", 10, False),
     "rss": ("harvest RSS at 1M (process + mapping worker), MB", 500, False),
 }
@@ -142,13 +143,21 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         f"{mapped['map_task']['datasets']:,} packages" if mapped else "")
     add("ratio", mapped["ratio_map_task"] if mapped else None, "same run")
     found = largest(serving_rows, 1_000_000)
-    add("search", max(found[1]["web"]["search"][k]["p95_ms"] for k in search.ISSUE_KINDS) if found else None,
+    add("search", max(_first_asked_p95(found[1]["web"], kind) for kind in search.ISSUE_KINDS) if found else None,
         _size_label(found, 1_000_000))
     add("sparql", found[1]["web"]["sparql"]["dataset_by_iri"]["p95_ms"] if found else None,
         _size_label(found and (str(found[1]["store_records"]), found[1]), 1_000_000) + " records")
     found = largest(harvests, 1_000_000)
     add("rss", found[1]["median"]["harvest_total_rss_mb"] if found else None, _size_label(found, 1_000_000))
     return rows
+
+
+def _first_asked_p95(web: dict[str, Any], kind: str) -> float:
+    """p95 of a kind of search asked for the first time since the last commit. Browse-all is computed by a
+    serving process itself after each commit: what a visitor gets is what it answers right after one
+    (search.browse_after_commits); results measured before that was so keep the browse-all computed cold."""
+    after = web.get("search_after_commit", {}).get(kind, {})
+    return float(after["p95_ms"] if after.get("asked") == "right after the commit" else web["search"][kind]["p95_ms"])
 
 
 def _size_label(found: tuple[str, dict[str, Any]] | None, wanted: int) -> str:
@@ -205,7 +214,7 @@ def table(results: dict[str, Any]) -> str:
                                              else "") for s, r in rows)
         lines += ["", f"| p50 / p95 ms | {header} |", "|---|" + "---:|" * len(rows)]
         labels = {"search_repeated": "search, repeated (cached)",
-                  "search_after_commit": "search after a commit, warmed in the background (serve)"}
+                  "search_after_commit": "search right after a commit, as `serve` answers it"}
         for group in ("search", "search_repeated", "search_after_commit", "sparql", "pages"):
             for name in rows[-1][1]["web"].get(group, {}):
                 label = labels.get(group, group)
