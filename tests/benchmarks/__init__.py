@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 from pathlib import Path
 
@@ -18,3 +19,23 @@ def peak_rss_mb() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # elsewhere: the best there is
+
+
+def drop_from_page_cache(directory: Path) -> int:
+    """Ask the kernel to forget the cached pages of the files under ``directory`` (``posix_fadvise``
+    DONTNEED; pages a process has mapped stay), so that what a benchmark reads next comes from the disk
+    whatever ran before it. Returns the bytes of the files advised."""
+    advised = 0
+    for path in directory.rglob("*"):
+        if not path.is_file():
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            advised += os.fstat(fd).st_size
+        finally:
+            os.close(fd)
+    return advised

@@ -220,6 +220,10 @@ def table(results: dict[str, Any]) -> str:
                 label = labels.get(group, group)
                 lines.append(f"| {label}: {name} | " + " | ".join(_cell(r["web"].get(group, {}).get(name))
                                                                 for _, r in rows) + " |")
+        opened = [r["web"]["sparql"].get("dataset_by_iri", {}).get("first_lookups_after_open") for _, r in rows]
+        if any(opened):
+            lines.append("| sparql: dataset_by_iri, the first lookups after the store opens (other records) | "
+                         + " | ".join(_cell(row) for row in opened) + " |")
         if any("search_after_commit" in r["web"] for _, r in rows):
             lines.append("| its background warm-up after each commit (ms) | " + " | ".join(
                 _cell({"p50_ms": w["warm_up_p50_ms"], "p95_ms": w["warm_up_p95_ms"]}) if w else "–" for w in

@@ -1,10 +1,11 @@
-"""The benchmark suite's search verdict: which measurement of browse-all it counts."""
+"""The benchmark suite's choices: which measurement of browse-all the search verdict counts, and which
+records the SPARQL point lookups time."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.benchmarks import search, suite
+from tests.benchmarks import search, sparql, suite
 
 
 def _serving(after_commit: dict[str, Any] | None) -> dict[str, Any]:
@@ -31,3 +32,11 @@ def test_results_measured_after_the_warm_up_keep_the_cold_browse_all() -> None:
     # those numbers say nothing of a visitor arriving right after a commit
     assert _search_verdict(_serving({"p50_ms": 0.5, "p95_ms": 0.6})) == ("92.0", "missed")
     assert _search_verdict(_serving(None)) == ("92.0", "missed")
+
+
+def test_point_lookups_time_records_not_asked_before_spread_over_the_sample() -> None:
+    iris = [f"https://example.org/dataset/{n}" for n in range(300)]
+    timed, warm = sparql.timed_and_warm(iris, 100)
+    assert len(timed) == 100 and len(warm) == 200 and not set(timed) & set(warm)
+    assert timed[0] == iris[0] and timed[-1] == iris[297]  # every third: spread, not the first hundred
+    assert sparql.timed_and_warm(iris[:50], 100) == (iris[:50], [])
