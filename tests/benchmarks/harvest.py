@@ -120,6 +120,11 @@ class RssSampler:
         return [max((sample[2 if anonymous else 1] for sample in self.series
                      if began + n * step <= sample[0] < began + (n + 1) * step), default=0.0) for n in range(4)]
 
+    def peak(self, began: float, ended: float, anonymous: bool = False) -> float:
+        """The harvest process's peak RSS (MB; ``anonymous``: its anonymous part) from ``began`` to ``ended``."""
+        return max((sample[2 if anonymous else 1] for sample in self.series if began <= sample[0] <= ended),
+                   default=0.0)
+
     def stop(self) -> None:
         self._done.set()
         self._thread.join()
@@ -205,6 +210,8 @@ def one_run(datasets: int, seed: int, store: str, portals: int = 1, phases: tupl
                         out[f"first_rss_q{n}_mb"] = mb
                     for n, mb in enumerate(sampler.quarters(started, started + elapsed, anonymous=True), start=1):
                         out[f"first_anon_q{n}_mb"] = mb
+                out[f"{name}_rss_mb"] = sampler.peak(started, started + elapsed)
+                out[f"{name}_anon_mb"] = sampler.peak(started, started + elapsed, anonymous=True)
                 out[f"{name}_datasets_per_s"] = datasets / elapsed
                 out[f"{name}_seconds"] = elapsed
                 store_seconds, records = clock.lap()
@@ -296,6 +303,8 @@ def print_summary(result: dict[str, Any]) -> None:
         print(f"  {key:16} {medians[key + '_datasets_per_s']:9,.0f} datasets/s   ({medians[key + '_seconds']:.1f} s; "
               f"store writes {medians[key + '_store_seconds']:.1f} s" +
               (f", {store_rate:,.0f} records/s" if store_rate else "") +
+              (f"; peak RSS {medians[key + '_rss_mb']:,.0f} MB, anonymous {medians[key + '_anon_mb']:,.0f}"
+               if key + "_rss_mb" in medians else "") +
               f"; load {medians[key + '_load_1min']:.1f})")
     print(f"  store {medians['store_mb']:.0f} MB, index {medians['index_mb']:.0f} MB, peak RSS: harvest process "
           f"{medians['harvest_rss_mb']:.0f} MB, mapping workers {medians['map_workers_rss_mb']:.0f} MB" +
