@@ -23,6 +23,7 @@ from rdflib.compare import isomorphic
 from harvester.context import Context
 from harvester.dcat.rdf import to_ntriples
 from harvester.index import SearchQuery
+from harvester.index.search import clamp_query
 from harvester.model import JobStatus
 from harvester.store import QueryTimeout
 from tests.web_catalog import (
@@ -34,6 +35,7 @@ from tests.web_catalog import (
     built_catalog,
 )
 from web import create_app
+from web.search import landing_query
 from web.i18n import catalog
 
 SPARQL_JSON = "application/sparql-results+json"
@@ -109,6 +111,19 @@ def test_home_page_is_the_search_page(client, ctx: Context) -> None:
     shown = ctx.index.search(SearchQuery(collapse=True)).total
     assert shown == ctx.index.count() - SECOND_SIZE  # the second portal's copies fold into the first's
     assert text_of(doc.cssselect("#result-count")[0]) == f"共找到 {shown:,} 个数据集"
+
+
+def test_the_page_a_server_computes_before_the_first_visit_is_the_home_pages(
+        client, ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[SearchQuery] = []
+    search = ctx.index.search
+    monkeypatch.setattr(ctx.index, "search", lambda query: asked.append(clamp_query(query)) or search(query))
+    assert client.get("/").status_code == 200
+    warmed = clamp_query(landing_query())
+
+    def key(query: SearchQuery) -> tuple:
+        return query.q, query.filters, query.sort, query.page, query.per_page, query.collapse
+    assert key(warmed) in [key(query) for query in asked]
 
 
 def test_facet_filter_narrows_results_and_counts(client, ctx: Context) -> None:
