@@ -473,6 +473,17 @@ def test_browse_entries_outlive_their_generation_until_computed_again() -> None:
     assert kept.stale_facets(False) == ({"publisher": [("乙局", 2)]}, 0.1) and kept.stale_facets(True) is None
 
 
+def test_the_browse_pages_computed_again_after_a_commit_are_the_most_recently_computed() -> None:
+    kept, pages = cache.BrowseCache(), [("relevance", n, 20, True) for n in range(1, 5)]
+    for key in pages:  # the landing page first, then a crawler's pages 2-4
+        kept.keep_page(0, key, (4, []))
+    kept.invalidate()
+    kept.keep_page(1, pages[0], (4, []))  # the landing page asked again after the commit
+    assert kept.asked(2)[0] == [pages[3], pages[0]]
+    kept.invalidate()
+    assert kept.asked(2)[0] == [pages[3], pages[0]]  # carried as stale, in the same order
+
+
 def test_an_index_that_does_not_follow_counts_nothing_by_itself(index: SearchIndex) -> None:
     load(index, doc("s/1", "数据", publisher="甲局"))
     index.search(SearchQuery())

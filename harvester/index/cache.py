@@ -45,7 +45,8 @@ class BrowseCache:
         with self._lock:
             self.generation += 1
             self._stale_facets.update(self._facets)
-            for key, entry in self._pages.items():
+            for key, entry in self._pages.items():  # the most recently computed last
+                self._stale_pages.pop(key, None)
                 _bounded(self._stale_pages)[key] = entry
             self._facets = {}
             self._pages = {}
@@ -88,8 +89,8 @@ class BrowseCache:
         """The browse-all pages (the ``pages`` most recently computed) and counts of this generation, and those
         of earlier ones that it has not computed again."""
         with self._lock:
-            return (list(dict.fromkeys([*self._stale_pages, *self._pages]))[-pages:],
-                    list(dict.fromkeys([*self._stale_facets, *self._facets])))
+            earlier = [key for key in self._stale_pages if key not in self._pages]
+            return [*earlier, *self._pages][-pages:], list(dict.fromkeys([*self._stale_facets, *self._facets]))
 
     def page(self, generation: int, key: PageKey) -> Page | None:
         found = self._pages.get(key) if generation == self.generation else None
