@@ -96,6 +96,48 @@ def test_copies_on_two_portals_are_clustered_linked_and_shown_once(two_portals) 
         == SECOND  # a portal's own records all show when the portal is chosen
 
 
+def test_a_cluster_that_grows_rewrites_its_primarys_document_and_the_new_members_only(
+        two_portals, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx, _, sources = two_portals
+    third = Source("jinan-zz", "ckan", "", "第三个平台")
+    rewritten: list[str] = []
+    refresh, upsert = duplicates.refresh, type(ctx.index).upsert
+    relinking = []
+
+    def watched(ctx: Context) -> int:
+        relinking.append(True)
+        try:
+            return refresh(ctx)
+        finally:
+            relinking.pop()
+    monkeypatch.setattr(duplicates, "refresh", watched)
+    monkeypatch.setattr(type(ctx.index), "upsert", lambda self, docs: upsert(
+        self, [rewritten.append(d.id) or d for d in docs] if relinking else docs))
+    with serve(DemoPortal(size=3)) as portal:  # three of the datasets on a third portal
+        third = Source(third.id, "ckan", portal.url, third.title)
+        ctx.state.save_source(third)
+        assert run_job(ctx, third).status == JobStatus.SUCCEEDED
+    grown = {m: g for m, g in ctx.trust.cluster_members().items() if len(g) == 3}
+    assert len(grown) == 9  # three clusters of three
+    primaries = {g[0] for g in grown.values()}
+    new_copies = {m for m in grown if m.startswith("jinan-zz/")}
+    assert set(rewritten) <= primaries | new_copies and primaries <= set(rewritten)  # not the second portal's
+    copy = next(m for m in grown if m.startswith("jinan-tjj/"))
+    stored = ctx.index.get(copy)
+    assert stored is not None and stored.duplicate_of == grown[copy][0] and stored.also_on == []
+    others = [m for m in grown[copy] if m != copy]
+    assert duplicates.also_on(ctx.trust, stored) == others
+    primary = ctx.index.get(grown[copy][0])
+    assert primary is not None and primary.also_on == grown[copy][1:]
+    client = create_app(ctx).test_client()  # where the copy is shown, its other copies are listed
+    answer = client.get("/api/search", query_string={"source": "jinan-tjj", "per_page": 100}).get_json()
+    assert [o["id"] for o in next(r for r in answer["results"] if r["id"] == copy)["also_on"]] == others
+    html = lxml.html.fromstring(client.get("/search", query_string={"source": "jinan-tjj", "per_page": 100})
+                                .get_data(as_text=True))
+    hit = next(li for li in html.cssselect("li.hit") if li.cssselect("h2 a")[0].get("href") == f"/dataset/{copy}")
+    assert [a.get("href") for a in hit.cssselect(".also-on a")] == [f"/dataset/{m}" for m in others]
+
+
 def test_a_copy_gone_from_its_portal_unlinks_its_cluster(two_portals) -> None:
     ctx, second, sources = two_portals
     second.remove([0])

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 from harvester.index import Hit
 from harvester.index.search import MAX_PER_PAGE, MAX_RESULT_WINDOW, SORTS
-from web import harvester_context
+from web import also_on, harvester_context
 from web.api_errors import BadParameter
 from web.openapi import openapi_document
 from web.search import MAX_QUERY_CHARS, facet_label, search_query_from_args
@@ -81,7 +81,7 @@ def _result(hit: Hit) -> dict[str, Any]:
         "modified": doc.modified.isoformat() if doc.modified else None,
         "source": doc.source,
         "also_on": [{"id": other, "url": url_for("dataset.show", source_id=other.split("/", 1)[0],
-                                                 key=other.split("/", 1)[1], _external=True)} for other in doc.also_on],
+                                                 key=other.split("/", 1)[1], _external=True)} for other in also_on(doc)],
     }
 
 
