@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Any
 from pathlib import Path
 
@@ -129,6 +130,10 @@ def links_check(click_ctx: click.Context, source_id: str | None, budget: float |
         click.echo(f"{sid}: {done.checked} URLs checked, {done.broken} not answering 2xx; {rescored} records re-scored")
 
 
+#: seconds between two progress lines of ``harvester reindex``
+REINDEX_PROGRESS_SECONDS = 10.0
+
+
 @click.command("reindex")
 @config_option
 @click.pass_context
@@ -137,7 +142,15 @@ def reindex_cmd(click_ctx: click.Context, config: str | None) -> None:
     from harvester.reindex import reindex
 
     ctx = _ctx(click_ctx, config)
-    count = reindex(ctx)
+    started = last = time.monotonic()
+
+    def progress(count: int) -> None:  # a line now and then: at 1M records a reindex takes ~20 minutes
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= REINDEX_PROGRESS_SECONDS:
+            last = now
+            click.echo(f"indexed {count:,} datasets so far ({count / (now - started):,.0f}/s)", err=True)
+    count = reindex(ctx, progress)
     click.echo(f"indexed {count} datasets")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,20 @@ def test_the_demo_rebuilds_a_search_index_an_earlier_version_left(tmp_path: Path
     assert "rebuilding it" in result.output and "unchanged 20" in result.output
     with SearchIndex(tmp_path / "demo" / "index") as index:
         assert index.search(SearchQuery(q="济南")).total > 0
+
+
+def test_a_long_reindex_says_how_far_it_has_got(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the port is part of the demo's base URL, which the record graphs are named under: reindex uses 8080
+    args = ["demo", "--no-serve", "--port", "8080", "--datasets", "20", "--data-dir", str(tmp_path / "demo")]
+    assert CliRunner().invoke(main, args, catch_exceptions=False).exit_code == 0
+    monkeypatch.setattr("harvester.reindex.BATCH", 10)
+    monkeypatch.setattr("harvester.cli_catalog.REINDEX_PROGRESS_SECONDS", 0.0)
+    result = CliRunner().invoke(main, ["reindex"], env={"HARVESTER_DATA_DIR": str(tmp_path / "demo")},
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines and all(re.fullmatch(r"indexed [\d,]+ datasets so far \([\d,]+/s\)", line) for line in lines), lines
+    assert re.search(r"^indexed \d+ datasets$", result.stdout, re.M)
 
 
 def test_commands_report_an_outdated_search_index_in_one_line(tmp_path: Path) -> None:
