@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from harvester.cli import _ctx, _table, config_option
+from harvester.errors import OperationRefused
 
 
 def register(main: click.Group) -> None:
@@ -150,7 +151,10 @@ def reindex_cmd(click_ctx: click.Context, config: str | None) -> None:
         if now - last >= REINDEX_PROGRESS_SECONDS:
             last = now
             click.echo(f"indexed {count:,} datasets so far ({count / (now - started):,.0f}/s)", err=True)
-    count = reindex(ctx, progress)
+    try:
+        count = reindex(ctx, progress)
+    except OperationRefused as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"indexed {count} datasets")
 
 

@@ -126,6 +126,20 @@ def test_a_long_reindex_says_how_far_it_has_got(tmp_path: Path, monkeypatch: pyt
     assert re.search(r"^indexed \d+ datasets$", result.stdout, re.M)
 
 
+def test_reindex_under_another_base_url_refuses_and_leaves_the_index(tmp_path: Path) -> None:
+    data = tmp_path / "demo"
+    args = ["demo", "--no-serve", "--port", "8080", "--datasets", "20", "--data-dir", str(data)]
+    assert CliRunner().invoke(main, args, catch_exceptions=False).exit_code == 0
+    with SearchIndex(data / "index") as index:
+        before = index.count()
+    env = {"HARVESTER_DATA_DIR": str(data), "HARVESTER_WEB_BASE_URL": "https://data.example.cn"}
+    result = CliRunner().invoke(main, ["reindex"], env=env)
+    assert result.exit_code == 1 and "none under https://data.example.cn/graph/" in result.output
+    assert "web.base_url" in result.output and "Traceback" not in result.output
+    with SearchIndex(data / "index") as index:
+        assert before > 0 and index.count() == before
+
+
 def test_commands_report_an_outdated_search_index_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "index").mkdir()
     (tmp_path / "index" / "meta.json").write_text(json.dumps(
