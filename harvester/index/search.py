@@ -216,7 +216,7 @@ class SearchIndex:
         filters = {f: queries.filter_query(self._schema, f, v) for f, v in query.filters.items()}
         browsing = text is None and not filters
         key = None if browsing else _cache_key(query)
-        page_key = (query.sort, query.page, query.per_page, query.collapse)
+        page_key = _page_key(query)
         if key is not None:
             cached = self._cache.query(generation, key)
         else:  # while the follower computes this commit's browse-all, the previous one's if that is costly
@@ -380,7 +380,7 @@ class SearchIndex:
                 return
             first = [clamp_query(q) for q in warm if not q.q and not q.filters]
             if first:
-                self._to_warm = ([(q.sort, q.page, q.per_page, q.collapse) for q in first],
+                self._to_warm = ([_page_key(q) for q in first],
                                  list(dict.fromkeys(q.collapse for q in first)))
                 self._wake.set()
             self._follower = threading.Thread(target=self._follow, args=(interval,), name="index-follower",
@@ -498,6 +498,11 @@ def _timed(compute: Callable[[], T]) -> tuple[T, float]:
 
 def _cut(counts: FacetCounts, limit: int) -> FacetCounts:
     return {facet: buckets[:limit] for facet, buckets in counts.items()}
+
+
+def _page_key(query: SearchQuery) -> PageKey:
+    """The cache key of a browse-all page."""
+    return query.sort, query.page, query.per_page, query.collapse
 
 
 def _cache_key(query: SearchQuery) -> Hashable:

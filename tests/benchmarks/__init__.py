@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import statistics
 from pathlib import Path
 
 
@@ -19,6 +20,12 @@ def peak_rss_mb() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # elsewhere: the best there is
+
+
+def percentiles(samples: list[float], digits: int = 2) -> tuple[float, float]:
+    """(p50, p95) of ``samples``, rounded: the median, and the sample 95% of the way up the sorted run."""
+    ordered = sorted(samples)
+    return round(statistics.median(ordered), digits), round(ordered[int(0.95 * (len(ordered) - 1))], digits)
 
 
 def drop_from_page_cache(directory: Path) -> int:

@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -26,6 +25,7 @@ from harvester.index import FACETS, SearchIndex, SearchQuery
 from harvester.index.schema import to_tantivy
 from harvester.model import DatasetDoc
 from harvester.trust.quality import band_of
+from tests.benchmarks import percentiles
 
 DISTRICTS = ["济南市", "历下区", "市中区", "槐荫区", "天桥区", "历城区", "长清区", "章丘区", "济阳区", "莱芜区", "钢城区", "平阴县", "商河县"]
 AGENCIES = [
@@ -158,13 +158,8 @@ def time_query_kind(index: SearchIndex, queries: list[SearchQuery], runs: int, b
         samples.append((time.perf_counter() - started) * 1000)
         assert len(result.facets) == len(FACETS) and len(result.hits) <= 20
         totals[query.q or "(all)"] = result.total
-    samples.sort()
-    return {
-        "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(samples[int(0.95 * (len(samples) - 1))], 2),
-        "runs": runs,
-        "totals": totals,
-    }
+    p50, p95 = percentiles(samples)
+    return {"p50_ms": p50, "p95_ms": p95, "runs": runs, "totals": totals}
 
 
 def browse_after_commits(index: SearchIndex, runs: int) -> dict:
@@ -185,9 +180,8 @@ def browse_after_commits(index: SearchIndex, runs: int) -> dict:
         committed.append(time.perf_counter())
 
     timed = time_query_kind(index, QUERY_KINDS["browse_all"], runs, commit)
-    warm_ups.sort()
-    return {**timed, "asked": "right after the commit", "warm_up_p50_ms": round(statistics.median(warm_ups), 1),
-            "warm_up_p95_ms": round(warm_ups[int(0.95 * (len(warm_ups) - 1))], 1)}
+    p50, p95 = percentiles(warm_ups, digits=1)
+    return {**timed, "asked": "right after the commit", "warm_up_p50_ms": p50, "warm_up_p95_ms": p95}
 
 
 def analysis_rate(sample_size: int = 2000) -> float:

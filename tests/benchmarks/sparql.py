@@ -22,7 +22,6 @@ import math
 import multiprocessing
 import os
 import platform
-import statistics
 import tempfile
 import time
 from collections import deque
@@ -41,7 +40,7 @@ from harvester.mapping.worker import MapItem, MapTask, map_task
 from harvester.model import Source
 from harvester.store import GraphWrite
 from harvester.store.oxigraph import OxigraphStore
-from tests.benchmarks import drop_from_page_cache
+from tests.benchmarks import drop_from_page_cache, percentiles
 
 BASE = "https://data.example.cn"
 PORTALS = 20
@@ -194,10 +193,8 @@ def time_queries(store: Any, iris: list[str], runs: int, aggregate_budget: float
     out: dict[str, Any] = {}
     if warm_iris:
         body = QUERIES[next(iter(POINT_QUERIES))]
-        first = [_timed_ms(store, PREFIXES + body.replace("{iri}", iri)) for iri in warm_iris]
-        first.sort()
-        opened = {"p50_ms": round(statistics.median(first), 2),
-                  "p95_ms": round(first[int(0.95 * (len(first) - 1))], 2), "runs": len(first)}
+        p50, p95 = percentiles([_timed_ms(store, PREFIXES + body.replace("{iri}", iri)) for iri in warm_iris])
+        opened = {"p50_ms": p50, "p95_ms": p95, "runs": len(warm_iris)}
     for name, body in QUERIES.items():
         if records > SLOW_ABOVE.get(name, records):
             out[name] = {"skipped": f"not run above {SLOW_ABOVE[name]:,} records", "p50_ms": math.nan,
@@ -218,10 +215,8 @@ def time_queries(store: Any, iris: list[str], runs: int, aggregate_budget: float
             elapsed = time.perf_counter() - began
             spent += elapsed
             samples.append(elapsed * 1000)
-        samples.sort()
-        out[name] = {"p50_ms": round(statistics.median(samples), 2),
-                     "p95_ms": round(samples[int(0.95 * (len(samples) - 1))], 2),
-                     "runs": len(samples), "rows": answer.rows}
+        p50, p95 = percentiles(samples)
+        out[name] = {"p50_ms": p50, "p95_ms": p95, "runs": len(samples), "rows": answer.rows}
         if point and warm_iris:
             out[name]["first_lookups_after_open"] = opened
     return out
