@@ -126,7 +126,7 @@ def test_a_cluster_that_grows_rewrites_its_primarys_document_and_the_new_members
     stored = ctx.index.get(copy)
     assert stored is not None and stored.duplicate_of == grown[copy][0] and stored.also_on == []
     others = [m for m in grown[copy] if m != copy]
-    assert duplicates.also_on(ctx.trust, stored) == others
+    assert duplicates.also_on(ctx.trust, [stored]) == {copy: others}
     primary = ctx.index.get(grown[copy][0])
     assert primary is not None and primary.also_on == grown[copy][1:]
     client = create_app(ctx).test_client()  # where the copy is shown, its other copies are listed

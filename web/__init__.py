@@ -17,7 +17,7 @@ from flask import Flask, Response, current_app, g, jsonify, render_template, req
 from werkzeug.exceptions import HTTPException
 
 from harvester.context import Context
-from harvester.model import DatasetDoc
+from harvester.index import Hit
 from harvester.trust import duplicates
 from web import i18n
 from web.i18n import gettext as _
@@ -50,7 +50,7 @@ def create_app(ctx: Context) -> Flask:
         app.register_blueprint(module.bp)
     admin.register(app, ctx)  # the operator pages under /admin (login required)
     app.register_error_handler(BadParameter, bad_parameter_response)
-    app.jinja_env.globals.update(safe_href=safe_href, url_with=url_with, site_title=site_title, also_on=also_on)
+    app.jinja_env.globals.update(safe_href=safe_href, url_with=url_with, site_title=site_title)
     app.jinja_env.filters.update(human_size=human_size)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
@@ -62,9 +62,10 @@ def harvester_context() -> Context:
     return current_app.extensions["harvester"]  # type: ignore[no-any-return]
 
 
-def also_on(doc: DatasetDoc) -> list[str]:
-    """The record ids of ``doc``'s dataset on other portals (harvester.trust.duplicates.also_on)."""
-    return duplicates.also_on(harvester_context().trust, doc)
+def also_on(hits: list[Hit]) -> dict[str, list[str]]:
+    """Record id → the ids of its dataset on other portals, for the documents of a page of hits
+    (harvester.trust.duplicates.also_on)."""
+    return duplicates.also_on(harvester_context().trust, [hit.doc for hit in hits])
 
 
 def site_title() -> str:

@@ -36,11 +36,12 @@ def check_search_args() -> None:
 def search_api() -> Response:
     check_search_args()
     result = harvester_context().index.search(search_query_from_args(request.args))
+    others = also_on(result.hits)
     body = {
         "count": result.total,
         "page": result.query.page,
         "per_page": result.query.per_page,
-        "results": [_result(hit) for hit in result.hits],
+        "results": [_result(hit, others[hit.doc.id]) for hit in result.hits],
         "facets": {facet: [{"value": value, "label": facet_label(facet, value), "count": count}
                            for value, count in buckets]
                    for facet, buckets in result.facets.items()},
@@ -63,7 +64,7 @@ def api_page() -> str:
     return render_template("api/index.html")
 
 
-def _result(hit: Hit) -> dict[str, Any]:
+def _result(hit: Hit, others: list[str]) -> dict[str, Any]:
     doc = hit.doc
     source_id, _, key = doc.id.partition("/")
     return {
@@ -81,7 +82,7 @@ def _result(hit: Hit) -> dict[str, Any]:
         "modified": doc.modified.isoformat() if doc.modified else None,
         "source": doc.source,
         "also_on": [{"id": other, "url": url_for("dataset.show", source_id=other.split("/", 1)[0],
-                                                 key=other.split("/", 1)[1], _external=True)} for other in also_on(doc)],
+                                                 key=other.split("/", 1)[1], _external=True)} for other in others],
     }
 
 

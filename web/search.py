@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from harvester.dcat.rdf import literal_parts
 from harvester.index import FACETS, FILTERS, SearchQuery, SearchResult
 from harvester.index.search import MAX_PER_PAGE, MAX_RESULT_WINDOW, SORTS
-from web import harvester_context, url_with
+from web import also_on, harvester_context, url_with
 from web.i18n import gettext as _
 from web.i18n import vocab_label
 
@@ -189,5 +189,5 @@ def search_page() -> str:
         pages=page_links(result.total, query), last_page=last_page,
         sorts=[(s, _(f"sort.{s}"), url_with(sort=None if s == "relevance" else s, page=None)) for s in SORTS],
         facet_shown=FACET_SHOWN, source_title=source_title, facet_label=facet_label,
-        relaxations=relaxations(query) if not result.total else [],
+        relaxations=relaxations(query) if not result.total else [], also_on=also_on(result.hits),
     )

@@ -216,10 +216,10 @@ def _marked(doc: DatasetDoc, group: list[str]) -> DatasetDoc:
     return replace(doc, duplicate_of=primary, also_on=[])
 
 
-def also_on(trust: Any, doc: DatasetDoc) -> list[str]:
-    """The record ids of the same dataset on other portals, primary first: a primary's document lists them,
-    a member's are read from the register (its document names only its primary)."""
-    if not doc.duplicate_of:
-        return list(doc.also_on)
-    group = trust.clusters_of([doc.id]).get(doc.id) or [doc.duplicate_of]
-    return [member for member in group if member != doc.id]
+def also_on(trust: Any, docs: list[DatasetDoc]) -> dict[str, list[str]]:
+    """Record id → the ids of the same dataset on other portals, primary first, for each of ``docs``: a
+    primary's document lists them; the members' are read from the register (their documents name only their
+    primary), in one query for all of them."""
+    groups = trust.clusters_of([doc.id for doc in docs if doc.duplicate_of])
+    return {doc.id: [m for m in groups.get(doc.id) or [doc.duplicate_of] if m != doc.id] if doc.duplicate_of
+            else list(doc.also_on) for doc in docs}
