@@ -1,9 +1,10 @@
 """Running one harvest job: gather → fetch → map → check → store → index, in batches, with counts and errors.
 
 Records stream through in batches of ``harvest.batch_size``: memory stays flat whatever the portal's size.
-Per batch the order is store → index → state, so after a crash the state is never ahead of the store or
-the index (a record written but not yet noted is simply written again next time; harvester.recovery
-brings the index back in line with the store on the next start). One bad record fails alone; a failed
+Per batch the order is store → trust register (match keys, then relinking the duplicates they change) →
+index → state, so after a crash the state is never ahead of the store or the index (a record written but
+not yet noted is simply written again next time; harvester.recovery brings the index back in line with the
+store on the next start, marking the documents from the register's clusters). One bad record fails alone; a failed
 gather fails the job and deletes nothing; records gone from a complete listing are deleted only while
 they are fewer than ``harvest.delete_guard`` of the source (harvester.deletions). A job that makes no
 progress for ``harvest.stall_seconds`` is stopped and fails; one stopped by a shutdown ends interrupted.
@@ -37,6 +38,7 @@ from harvester.logs import job_event
 from harvester.mapping.emitters import slug
 from harvester.mapping.worker import MapItem, Mapped, MapTask
 from harvester.model import (
+    DatasetDoc,
     Job,
     JobStatus,
     Outcome,
@@ -274,7 +276,7 @@ class JobRunner:
             batch.seen_known.append(ref.remote_id)
 
     def _commit(self, job: Job, src: SourceType, batch: Batch) -> None:
-        """Store → index → state, in the writer thread (see the module docstring for why this order)."""
+        """Store → register → index → state, in the writer thread (the module docstring says why this order)."""
         public = [w for w in batch.written if w.withheld is None]
         withheld = [w for w in batch.written if w.withheld is not None]
         batch.written = public
@@ -284,10 +286,11 @@ class JobRunner:
         if hidden_before:  # a record that was public until now leaves the store and the index
             self.ctx.store.drop_graphs([w.write.graph for w in hidden_before])
             self.ctx.index.delete([f"{self.source.id}/{w.pending.key}" for w in hidden_before])
-        if docs or hidden_before:
-            self.ctx.index.upsert(duplicates.mark(self.ctx.trust, docs))  # a rewritten record keeps its marks
-            self.ctx.index.commit()
         self._register(written, withheld)
+        relinked = self._relink_batch(job, docs) if written or withheld else False
+        if docs or hidden_before or relinked:
+            self.ctx.index.upsert(duplicates.mark(self.ctx.trust, docs))  # with their clusters' marks
+            self.ctx.index.commit()
         written = written + withheld
         state = self.ctx.state
         state.save_records(self.source.id, job.id, [StoredRecord(w.pending.ref.remote_id, w.pending.key,
@@ -307,6 +310,16 @@ class JobRunner:
         if self.progress:
             self.progress(job, getattr(src, "expected_total", None))
         memory.give_back()
+
+    def _relink_batch(self, job: Job, docs: list[DatasetDoc]) -> bool:
+        """Relink what the batch's match keys changed before its documents are indexed, so that they are
+        indexed once, with their clusters' marks; whether any other document was marked (a failure here
+        fails no job: the job's end tries again)."""
+        try:
+            return duplicates.refresh(self.ctx, writing={doc.id for doc in docs}, commit=False) > 0
+        except (StoreError, SearchIndexError, sqlite3.Error):
+            log.exception("job %s: relinking a batch's duplicates failed; the job's end tries again", job.id)
+            return False
 
     def _register(self, public: list[Written], withheld: list[Written]) -> None:
         """Withheld records' DCAT for operators; records that are public again lose their withheld copy."""

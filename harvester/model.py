@@ -143,7 +143,6 @@ class DatasetDoc:
     #: MQA points (0–405, harvester.trust.quality) and band (excellent, good, sufficient, bad)
     quality: int | None = None
     quality_band: str = ""
-    #: the id of its cluster's primary when the same dataset is published on several portals (folded into it)
+    #: the id of its cluster's primary when the same dataset is published on several portals (folded into it;
+    #: the cluster's members are read from trust.db where they are shown: harvester.trust.duplicates.also_on)
     duplicate_of: str = ""
-    #: ids of the same dataset's records on other portals
-    also_on: list[str] = field(default_factory=list)

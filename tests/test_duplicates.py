@@ -8,6 +8,7 @@ import random
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 import pytest
@@ -83,52 +84,68 @@ def test_copies_on_two_portals_are_clustered_linked_and_shown_once(two_portals) 
     assert ctx.index.count() == MAIN + SECOND  # every record stays, in its own graph and document
     folded = ctx.index.search(SearchQuery(collapse=True, per_page=100))
     assert folded.total == MAIN and all(h.doc.source == "jinan" for h in folded.hits)
-    primaries = [h.doc for h in folded.hits if h.doc.also_on]
-    assert len(primaries) == SECOND and all(d.also_on[0].startswith("jinan-tjj/") for d in primaries)
-    copy = ctx.index.get(primaries[0].also_on[0])
+    listed = duplicates.also_on(ctx.trust, [h.doc for h in folded.hits])
+    primaries = [h.doc for h in folded.hits if listed[h.doc.id]]
+    assert len(primaries) == SECOND and all(listed[d.id][0].startswith("jinan-tjj/") for d in primaries)
+    copy = ctx.index.get(listed[primaries[0].id][0])
     assert copy is not None and copy.duplicate_of == primaries[0].id and copy.title == primaries[0].title
     client = create_app(ctx).test_client()
     html = lxml.html.fromstring(client.get("/search", query_string={"q": primaries[0].title}).get_data(as_text=True))
     hit = next(li for li in html.cssselect("li.hit") if primaries[0].id in li.cssselect("h2 a")[0].get("href"))
     also = hit.cssselect(".also-on a")
-    assert [a.get("href") for a in also] == [f"/dataset/{primaries[0].also_on[0]}"]
+    assert [a.get("href") for a in also] == [f"/dataset/{copy.id}"]
     assert client.get("/search", query_string={"source": "jinan-tjj"}).get_data(as_text=True).count('class="hit"') \
         == SECOND  # a portal's own records all show when the portal is chosen
 
 
-def test_a_cluster_that_grows_rewrites_its_primarys_document_and_the_new_members_only(
-        two_portals, monkeypatch: pytest.MonkeyPatch) -> None:
-    ctx, _, sources = two_portals
-    third = Source("jinan-zz", "ckan", "", "第三个平台")
-    rewritten: list[str] = []
+def _upserts(ctx: Context, monkeypatch: pytest.MonkeyPatch, relinking_only: bool = True) -> list[list[str]]:
+    """The ids of the documents each ``index.upsert`` call writes (``relinking_only``: of a relinking), as
+    the calls come."""
+    calls: list[list[str]] = []
     refresh, upsert = duplicates.refresh, type(ctx.index).upsert
     relinking = []
 
-    def watched(ctx: Context) -> int:
+    def watched(ctx: Context, **options: Any) -> int:
         relinking.append(True)
         try:
-            return refresh(ctx)
+            return refresh(ctx, **options)
         finally:
             relinking.pop()
+
+    def counted(self, docs) -> None:  # type: ignore[no-untyped-def]
+        docs = list(docs)
+        if relinking or not relinking_only:
+            calls.append([d.id for d in docs])
+        upsert(self, docs)
     monkeypatch.setattr(duplicates, "refresh", watched)
-    monkeypatch.setattr(type(ctx.index), "upsert", lambda self, docs: upsert(
-        self, [rewritten.append(d.id) or d for d in docs] if relinking else docs))
+    monkeypatch.setattr(type(ctx.index), "upsert", counted)
+    return calls
+
+
+def test_a_cluster_that_grows_writes_the_new_members_documents_once_marked_and_no_other(
+        two_portals, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx, _, sources = two_portals
+    third = Source("jinan-zz", "ckan", "", "第三个平台")
+    calls = _upserts(ctx, monkeypatch, relinking_only=False)
     with serve(DemoPortal(size=3)) as portal:  # three of the datasets on a third portal
         third = Source(third.id, "ckan", portal.url, third.title)
         ctx.state.save_source(third)
         assert run_job(ctx, third).status == JobStatus.SUCCEEDED
     grown = {m: g for m, g in ctx.trust.cluster_members().items() if len(g) == 3}
     assert len(grown) == 9  # three clusters of three
-    primaries = {g[0] for g in grown.values()}
     new_copies = {m for m in grown if m.startswith("jinan-zz/")}
-    assert set(rewritten) <= primaries | new_copies and primaries <= set(rewritten)  # not the second portal's
+    # each batch is relinked before it is indexed: the new members are written once, already marked
+    assert sorted(m for call in calls for m in call) == sorted(new_copies)  # not the primaries, not the others
     copy = next(m for m in grown if m.startswith("jinan-tjj/"))
     stored = ctx.index.get(copy)
-    assert stored is not None and stored.duplicate_of == grown[copy][0] and stored.also_on == []
+    assert stored is not None and stored.duplicate_of == grown[copy][0]
     others = [m for m in grown[copy] if m != copy]
     assert duplicates.also_on(ctx.trust, [stored]) == {copy: others}
     primary = ctx.index.get(grown[copy][0])
-    assert primary is not None and primary.also_on == grown[copy][1:]
+    assert primary is not None and primary.duplicate_of == ""
+    assert duplicates.also_on(ctx.trust, [primary]) == {primary.id: grown[copy][1:]}
+    new_copy = ctx.index.get(min(new_copies))
+    assert new_copy is not None and new_copy.duplicate_of == grown[new_copy.id][0]
     client = create_app(ctx).test_client()  # where the copy is shown, its other copies are listed
     answer = client.get("/api/search", query_string={"source": "jinan-tjj", "per_page": 100}).get_json()
     assert [o["id"] for o in next(r for r in answer["results"] if r["id"] == copy)["also_on"]] == others
@@ -138,15 +155,16 @@ def test_a_cluster_that_grows_rewrites_its_primarys_document_and_the_new_members
     assert [a.get("href") for a in hit.cssselect(".also-on a")] == [f"/dataset/{m}" for m in others]
 
 
-def test_a_copy_gone_from_its_portal_unlinks_its_cluster(two_portals) -> None:
+def test_a_copy_gone_from_its_portal_unlinks_its_cluster(two_portals, monkeypatch: pytest.MonkeyPatch) -> None:
     ctx, second, sources = two_portals
+    calls = _upserts(ctx, monkeypatch)
     second.remove([0])
     job = run_job(ctx, sources[1])
     assert job.counts.deleted == 1
     assert ctx.trust.cluster_count() == SECOND - 1
+    assert calls == []  # the primary left alone keeps its document as it was
     assert ctx.index.search(SearchQuery(collapse=True, per_page=1)).total == MAIN
-    assert sum(1 for h in ctx.index.search(SearchQuery(collapse=True, per_page=100)).hits if h.doc.also_on) \
-        == SECOND - 1
+    assert _listing(ctx) == SECOND - 1
 
 
 def test_relinking_that_fails_fails_no_job_and_the_next_job_relinks(
@@ -173,7 +191,7 @@ def test_a_rebuilt_index_keeps_the_duplicate_marks(two_portals) -> None:
     ctx, _, _ = two_portals
     assert reindex(ctx) == MAIN + SECOND
     folded = ctx.index.search(SearchQuery(collapse=True, per_page=100))
-    assert folded.total == MAIN and sum(1 for h in folded.hits if h.doc.also_on) == SECOND
+    assert folded.total == MAIN and _listing(ctx) == SECOND
 
 
 def test_relinking_reads_again_only_the_records_whose_cluster_changed(
@@ -237,30 +255,33 @@ def test_relinking_marks_the_documents_a_few_at_a_time_and_patches_only_the_link
         two_portals, monkeypatch: pytest.MonkeyPatch) -> None:
     """A region can be 100,000s of records at national scale: their documents are read back and written in
     chunks, and the links are compared member by member, not as two whole sets."""
-    ctx, second, sources = two_portals
+    ctx, _, _ = two_portals
     monkeypatch.setattr(duplicates, "MARK_CHUNK", 2)
-    upserted: list[int] = []
-    upsert = type(ctx.index).upsert
-
-    def counted(self, docs) -> None:  # type: ignore[no-untyped-def]
-        docs = list(docs)
-        upserted.append(len(docs))
-        upsert(self, docs)
-    monkeypatch.setattr(type(ctx.index), "upsert", counted)
+    calls = _upserts(ctx, monkeypatch)
     patches: list[tuple[list[Triple], list[Triple]]] = []
     patch = ctx.store.patch_graph
     monkeypatch.setattr(ctx.store, "patch_graph",
                         lambda graph, removed, added: patches.append((removed, added)) or patch(graph, removed, added))
-    monkeypatch.setattr(ctx, "settings", ctx.settings.with_values(harvest_delete_guard=1.0))
-    second.remove([0, 1, 2])
-    assert run_job(ctx, sources[1]).counts.deleted == 3
-    # the three primaries lose their marks (the copies' documents are gone): in chunks of at most two
-    assert sum(upserted) == 3 and max(upserted) <= 2
+    with serve(DemoPortal(size=3)) as portal:  # three of the datasets on a portal listed before the others
+        first = Source("a-first", "ckan", portal.url, "列在最前的平台")
+        ctx.state.save_source(first)
+        assert run_job(ctx, first).status == JobStatus.SUCCEEDED
+    grown = {m: g for m, g in ctx.trust.cluster_members().items() if g[0].startswith("a-first/")}
+    assert len(grown) == 9  # three clusters of three, with new primaries
+    # every member but the new primaries names another primary now: in chunks of at most two
+    assert sorted(m for call in calls for m in call) == sorted(m for m, g in grown.items() if g[0] != m)
+    assert max(len(call) for call in calls) <= 2
     [(removed, added)] = patches
-    assert len(removed) == 3 and added == []
+    assert len(removed) == 3 and len(added) == 6
     assert _stored_links(ctx) == _links_of(ctx, ctx.trust.cluster_members())
-    folded = ctx.index.search(SearchQuery(collapse=True, per_page=100))
-    assert sum(1 for h in folded.hits if h.doc.also_on) == SECOND - 3
+    assert ctx.index.search(SearchQuery(collapse=True, per_page=1)).total == MAIN
+    assert _listing(ctx) == SECOND
+
+
+def _listing(ctx: Context) -> int:
+    """How many of the merged search's results list copies on other portals."""
+    docs = [h.doc for h in ctx.index.search(SearchQuery(collapse=True, per_page=100)).hits]
+    return sum(1 for others in duplicates.also_on(ctx.trust, docs).values() if others)
 
 
 def _stored_links(ctx: Context) -> set[tuple[str, str]]:

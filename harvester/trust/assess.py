@@ -91,8 +91,8 @@ def _assess_batch(ctx: Any, source_id: str, keys: list[str], hashes: dict[str, s
         rows.append(replace(row, key=key, hash=hashes.get(key, "")))
         doc = doc_from_triples(source_id, key, record)
         old = ctx.index.get(f"{source_id}/{key}")
-        if doc is not None:  # keep the duplicate marks harvester.trust.duplicates gave it
-            docs.append(replace(doc, duplicate_of=old.duplicate_of, also_on=old.also_on) if old else doc)
+        if doc is not None:  # keep the duplicate mark harvester.trust.duplicates gave it
+            docs.append(replace(doc, duplicate_of=old.duplicate_of) if old else doc)
     if writes:
         ctx.store.replace_graphs(writes)
         ctx.index.upsert(docs)

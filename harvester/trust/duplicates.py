@@ -8,23 +8,23 @@ key are one cluster (union-find over the shared keys, kept in trust.db).
 ``refresh`` recomputes the clusters after a harvest that changed anything and:
 - links each cluster in the store, in graph ``{base}/graph/_duplicates``: ``owl:sameAs`` from the cluster's
   primary dataset to each other member (each source's record stays in its own graph, untouched);
-- marks the search documents: the primary's lists the other members (``also_on``: "also published on …"),
-  the others name their primary (``duplicate_of``) and are folded into it in the merged search
-  (``SearchQuery.collapse``), still reachable by their own pages and the APIs. Only the documents whose marks
-  changed are read back and written again; a document written by a harvest, a reindex or a recovery gets its
-  cluster's marks as it is indexed (``mark``).
-The primary is the member from the source listed first (by source id), so the choice is stable. A member's
-document does not list the other members: a cluster that grows rewrites its primary's document and the new
-member's, not every member's (each rewrite leaves a deleted version in the index until its segment is merged
+- marks the search documents: each member other than the primary names its primary (``duplicate_of``) and
+  is folded into it in the merged search (``SearchQuery.collapse``), still reachable by its own page and the
+  APIs. Only the documents whose mark changed are read back and written again; a document written by a
+  harvest, a reindex or a recovery gets its cluster's mark as it is indexed (``mark``).
+The primary is the member from the source listed first (by source id), so the choice is stable. No document
+lists the other members: where a record is shown, ``also_on`` reads them from the register, one query for a
+page of hits. So a cluster that grows rewrites the new member's document only, and one whose primary stays
+rewrites none of the others (each rewrite leaves a deleted version in the index until its segment is merged
 again; written into every member, the marks of a first harvest of 20 overlapping portals left 640,000 of them
-beside 1,000,000 documents). Where a member is shown, ``also_on`` reads its other members from the register.
+beside 1,000,000 documents).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -103,12 +103,14 @@ def record_order(record_id: str) -> tuple[str, str]:
     return source_id, key
 
 
-def refresh(ctx: Any) -> int:
+def refresh(ctx: Any, writing: Collection[str] = frozenset(), commit: bool = True) -> int:
     """Bring the clusters up to date with the match keys changed since the last time (trust.db keeps the
     records whose keys changed and the keys that became or stopped being shared), relink them in the store and
-    re-mark the search documents of the records whose cluster changed; how many records that is. (Records
-    written meanwhile were marked as they were indexed: ``mark``.) (``ctx``: a harvester.context.Context,
-    which imports this module.)
+    re-mark the search documents of the records whose cluster changed; how many records that is. The
+    documents of ``writing`` are about to be indexed with their marks (``mark``): a harvest relinks each batch
+    after registering its match keys and before indexing it, so a new member is written once, marked, and
+    the search folds it from the start. With ``commit`` False the caller commits the index. (``ctx``: a
+    harvester.context.Context, which imports this module.)
 
     Only the region a change can reach is read: those records, the holders of those keys, and every record
     linked to them now or clustered with them before, transitively. Only what changed is written: the links
@@ -140,14 +142,14 @@ def refresh(ctx: Any) -> int:
     marked_any = False
     for start in range(0, len(changed), MARK_CHUNK):  # a few documents at a time: a region can be 100,000s
         docs = []
-        for doc in filter(None, (index.get(m) for m in changed[start:start + MARK_CHUNK])):
+        for doc in filter(None, (index.get(m) for m in changed[start:start + MARK_CHUNK] if m not in writing)):
             marked = _marked(doc, after.get(doc.id, []))
-            if (marked.duplicate_of, marked.also_on) != (doc.duplicate_of, doc.also_on):
+            if marked.duplicate_of != doc.duplicate_of:
                 docs.append(marked)
         if docs:
             index.upsert(docs)
             marked_any = True
-    if marked_any:
+    if marked_any and commit:
         index.commit()
     return len(changed)
 
@@ -208,18 +210,12 @@ def mark(trust: Any, docs: list[DatasetDoc]) -> list[DatasetDoc]:
 
 
 def _marked(doc: DatasetDoc, group: list[str]) -> DatasetDoc:
-    if not group:
-        return replace(doc, duplicate_of="", also_on=[])
-    primary = group[0]
-    if doc.id == primary:
-        return replace(doc, duplicate_of="", also_on=group[1:])
-    return replace(doc, duplicate_of=primary, also_on=[])
+    primary = group[0] if group and group[0] != doc.id else ""
+    return doc if doc.duplicate_of == primary else replace(doc, duplicate_of=primary)
 
 
 def also_on(trust: Any, docs: list[DatasetDoc]) -> dict[str, list[str]]:
-    """Record id → the ids of the same dataset on other portals, primary first, for each of ``docs``: a
-    primary's document lists them; the members' are read from the register (their documents name only their
-    primary), in one query for all of them."""
-    groups = trust.clusters_of([doc.id for doc in docs if doc.duplicate_of])
-    return {doc.id: [m for m in groups.get(doc.id) or [doc.duplicate_of] if m != doc.id] if doc.duplicate_of
-            else list(doc.also_on) for doc in docs}
+    """Record id → the ids of the same dataset on other portals, primary first, for each of ``docs``, read
+    from the register in one query for all of them."""
+    groups = trust.clusters_of([doc.id for doc in docs])
+    return {doc.id: [m for m in groups.get(doc.id, []) if m != doc.id] for doc in docs}
