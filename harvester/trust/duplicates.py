@@ -106,7 +106,7 @@ def record_order(record_id: str) -> tuple[str, str]:
 def refresh(ctx: Any, writing: Collection[str] = frozenset(), commit: bool = True) -> int:
     """Bring the clusters up to date with the match keys changed since the last time (trust.db keeps the
     records whose keys changed and the keys that became or stopped being shared), relink them in the store and
-    re-mark the search documents of the records whose cluster changed; how many records that is. The
+    re-mark the search documents of the records whose primary changed; how many records changed cluster. The
     documents of ``writing`` are about to be indexed with their marks (``mark``): a harvest relinks each batch
     after registering its match keys and before indexing it, so a new member is written once, marked, and
     the search folds it from the start. With ``commit`` False the caller commits the index. (``ctx``: a
@@ -139,10 +139,12 @@ def refresh(ctx: Any, writing: Collection[str] = frozenset(), commit: bool = Tru
         store.patch_graph(links, [], sorted(_links(iris, after, after)))
     trust.update_clusters(changed, after)
     trust.relinked(upto)
+    # a document's mark is its primary: a member whose cluster grew but kept its primary is not read back
+    remark = [m for m in changed if m not in writing and _primary(before, m) != _primary(after, m)]
     marked_any = False
-    for start in range(0, len(changed), MARK_CHUNK):  # a few documents at a time: a region can be 100,000s
+    for start in range(0, len(remark), MARK_CHUNK):  # a few documents at a time: a region can be 100,000s
         docs = []
-        for doc in filter(None, (index.get(m) for m in changed[start:start + MARK_CHUNK] if m not in writing)):
+        for doc in filter(None, (index.get(m) for m in remark[start:start + MARK_CHUNK])):
             marked = _marked(doc, after.get(doc.id, []))
             if marked.duplicate_of != doc.duplicate_of:
                 docs.append(marked)
