@@ -2,12 +2,12 @@
 
 Records stream through in batches of ``harvest.batch_size``: memory stays flat whatever the portal's size.
 Per batch the order is store → trust register (match keys, then relinking the duplicates they change) →
-index → state, so after a crash the state is never ahead of the store or the index (a record written but
-not yet noted is simply written again next time; harvester.recovery brings the index back in line with the
-store on the next start, marking the documents from the register's clusters). One bad record fails alone; a failed
-gather fails the job and deletes nothing; records gone from a complete listing are deleted only while
-they are fewer than ``harvest.delete_guard`` of the source (harvester.deletions). A job that makes no
-progress for ``harvest.stall_seconds`` is stopped and fails; one stopped by a shutdown ends interrupted.
+index → state, so after a crash the state is never ahead of the store or the index (a record written but not
+yet noted is simply written again next time; harvester.recovery brings the index back in line with the store
+on the next start, marking the documents from the register's clusters). One bad record fails alone; a failed
+gather fails the job and deletes nothing; records gone from a complete listing are deleted only while they
+are fewer than ``harvest.delete_guard`` of the source (harvester.deletions). A job that makes no progress
+for ``harvest.stall_seconds`` is stopped and fails; one stopped by a shutdown ends interrupted.
 """
 
 from __future__ import annotations
@@ -313,8 +313,8 @@ class JobRunner:
 
     def _relink_batch(self, job: Job, docs: list[DatasetDoc]) -> bool:
         """Relink what the batch's match keys changed before its documents are indexed, so that they are
-        indexed once, with their clusters' marks; whether any other document was marked (a failure here
-        fails no job: the job's end tries again)."""
+        indexed once, with their clusters' marks; whether any cluster changed (the other documents it
+        re-marked are committed with the batch). A failure here fails no job: the job's end tries again."""
         try:
             return duplicates.refresh(self.ctx, writing={doc.id for doc in docs}, commit=False) > 0
         except (StoreError, SearchIndexError, sqlite3.Error):
