@@ -161,7 +161,9 @@ class SearchIndex:
 
     def clear(self) -> None:
         with self._write_lock:
-            self._open_writer().delete_all_documents()
+            writer = self._open_writer()
+            writer.commit()  # tantivy's delete-all rewinds its operation stamps to the last commit: commit first
+            writer.delete_all_documents()
             self._pending = True
 
     def commit(self) -> None:
